@@ -1,0 +1,34 @@
+//! Counters every source updates; the server renders them as Prometheus text.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Ingest counters, shared by all sources.
+#[derive(Debug, Default)]
+pub struct IngestMetrics {
+    /// Events accepted into the pipeline.
+    pub events_received: AtomicU64,
+    /// Events whose content no parser understood (kept, tagged `_parse_failure`).
+    pub parse_failures: AtomicU64,
+    /// UDP datagrams dropped because the pipeline was full.
+    pub udp_dropped: AtomicU64,
+    /// Stream frames longer than the frame limit (kept truncated, tagged `_truncated`).
+    pub frames_truncated: AtomicU64,
+    /// HTTP requests refused for backpressure (429/503).
+    pub http_throttled: AtomicU64,
+    /// NDJSON lines rejected with a reason.
+    pub lines_rejected: AtomicU64,
+    /// Open TCP connections.
+    pub tcp_connections: AtomicU64,
+}
+
+impl IngestMetrics {
+    /// Adds `n` to a counter.
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Reads a counter.
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,191 @@
+//! Syslog network listeners: UDP (one message per datagram) and TCP (newline or RFC 6587
+//! octet-counted framing, detected per frame). Both parse with `vigil_parse::parse_syslog`
+//! and hand batches to the pipeline. TCP applies backpressure by awaiting the bounded sink;
+//! UDP cannot wait, so datagrams that find the pipeline full are dropped and counted.
+
+use crate::framing::SyslogFramer;
+use crate::metrics::IngestMetrics;
+use crate::pipeline::{Batch, Sink};
+use crate::source::{finalize, SourceInfo};
+use chrono::{FixedOffset, Utc};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::{mpsc::error::TrySendError, Semaphore};
+use vigil_core::Event;
+use vigil_parse::{parse_syslog, ParseContext};
+
+/// Settings shared by the syslog listeners.
+#[derive(Debug, Clone)]
+pub struct SyslogSettings {
+    /// Zone assumed for RFC 3164 timestamps, which carry none.
+    pub default_offset: FixedOffset,
+    /// Longest frame kept whole; longer ones are truncated and tagged `_truncated`.
+    pub max_frame: usize,
+    /// Most TCP connections served at once; further ones wait in the accept queue.
+    pub max_connections: usize,
+}
+
+impl Default for SyslogSettings {
+    fn default() -> Self {
+        Self {
+            default_offset: FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!("zero offset is valid")),
+            max_frame: 4 * 1024 * 1024,
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Tag added to an event whose frame was cut at the frame limit.
+pub const TAG_TRUNCATED: &str = "_truncated";
+
+/// Most events read from one socket before they are handed to the pipeline as one batch.
+const MAX_BATCH: usize = 1024;
+
+fn parse_frame(bytes: &[u8], truncated: bool, ctx: &ParseContext, source: &SourceInfo, metrics: &IngestMetrics) -> Event {
+    let mut event = parse_syslog(bytes, ctx);
+    if truncated {
+        event.add_tag(TAG_TRUNCATED);
+        IngestMetrics::add(&metrics.frames_truncated, 1);
+    }
+    if event.has_tag(vigil_core::TAG_PARSE_FAILURE) {
+        IngestMetrics::add(&metrics.parse_failures, 1);
+    }
+    finalize(&mut event, source, ctx.received);
+    event
+}
+
+/// Serves syslog over UDP until the sink closes.
+pub async fn serve_udp(socket: UdpSocket, sink: Sink, settings: SyslogSettings, metrics: Arc<IngestMetrics>) {
+    let mut buf = vec![0u8; 65536];
+    let mut batch: Vec<Event> = Vec::new();
+    loop {
+        let (len, peer) = match socket.recv_from(&mut buf).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "syslog UDP receive failed");
+                continue;
+            }
+        };
+        let ctx = ParseContext {
+            received: Utc::now(),
+            default_offset: settings.default_offset,
+        };
+        let mut handle = |len: usize, peer: SocketAddr, buf: &[u8], batch: &mut Vec<Event>| {
+            let source = SourceInfo::network("syslog-udp", peer);
+            let frame = trim_frame(&buf[..len]);
+            if !frame.is_empty() {
+                batch.push(parse_frame(frame, false, &ctx, &source, &metrics));
+            }
+        };
+        handle(len, peer, &buf, &mut batch);
+        // Drain whatever else is already queued in the socket, without waiting.
+        while batch.len() < MAX_BATCH {
+            match socket.try_recv_from(&mut buf) {
+                Ok((len, peer)) => handle(len, peer, &buf, &mut batch),
+                Err(_) => break,
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let n = batch.len() as u64;
+        match sink.try_send(Batch::unacked(std::mem::take(&mut batch))) {
+            Ok(()) => IngestMetrics::add(&metrics.events_received, n),
+            Err(TrySendError::Full(_)) => IngestMetrics::add(&metrics.udp_dropped, n),
+            Err(TrySendError::Closed(_)) => return,
+        }
+    }
+}
+
+fn trim_frame(bytes: &[u8]) -> &[u8] {
+    let mut end = bytes.len();
+    while end > 0 && matches!(bytes[end - 1], b'\n' | b'\r' | 0) {
+        end -= 1;
+    }
+    &bytes[..end]
+}
+
+/// Accepts syslog TCP connections until the sink closes.
+pub async fn serve_tcp(listener: TcpListener, sink: Sink, settings: SyslogSettings, metrics: Arc<IngestMetrics>) {
+    let slots = Arc::new(Semaphore::new(settings.max_connections));
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, peer) = match listener.accept().await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "syslog TCP accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if sink.is_closed() {
+            return;
+        }
+        let sink = sink.clone();
+        let settings = settings.clone();
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            IngestMetrics::add(&metrics.tcp_connections, 1);
+            if let Err(e) = serve_connection(stream, peer, sink, &settings, &metrics).await {
+                tracing::debug!(%peer, error = %e, "syslog TCP connection ended with an error");
+            }
+            metrics.tcp_connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            drop(permit);
+        });
+    }
+}
+
+async fn serve_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    sink: Sink,
+    settings: &SyslogSettings,
+    metrics: &IngestMetrics,
+) -> std::io::Result<()> {
+    let source = SourceInfo::network("syslog-tcp", peer);
+    let mut framer = SyslogFramer::new(settings.max_frame);
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = stream.read(&mut buf).await?;
+        let frames = if n == 0 {
+            framer.finish().into_iter().collect()
+        } else {
+            framer.push(&buf[..n])
+        };
+        if !frames.is_empty() {
+            let ctx = ParseContext {
+                received: Utc::now(),
+                default_offset: settings.default_offset,
+            };
+            let events: Vec<Event> = frames
+                .iter()
+                .map(|f| parse_frame(&f.bytes, f.truncated, &ctx, &source, metrics))
+                .collect();
+            for chunk in chunk_events(events) {
+                let count = chunk.len() as u64;
+                if sink.send(Batch::unacked(chunk)).await.is_err() {
+                    return Ok(());
+                }
+                IngestMetrics::add(&metrics.events_received, count);
+            }
+        }
+        if n == 0 {
+            return Ok(());
+        }
+    }
+}
+
+fn chunk_events(mut events: Vec<Event>) -> Vec<Vec<Event>> {
+    let mut chunks = Vec::new();
+    while events.len() > MAX_BATCH {
+        let rest = events.split_off(MAX_BATCH);
+        chunks.push(events);
+        events = rest;
+    }
+    chunks.push(events);
+    chunks
+}

@@ -1,0 +1,135 @@
+//! Vigil's decoders: turn one received line or message into an ECS [`Event`].
+//!
+//! [`parse_line`] auto-detects the format (a JSON object, syslog RFC 5424 or RFC 3164,
+//! else a raw line tagged [`TAG_PARSE_FAILURE`]); [`parse_syslog`] is the syslog-only
+//! entry point used by the syslog listeners. After the syslog header, the message is
+//! normalised to ECS by a small registry of per-program parsers (see [`programs`]).
+//!
+//! Parsers never panic and never drop input: every event keeps the full line in
+//! `event.original` and a `message`. They set `@timestamp` only from the content; the
+//! caller assigns ids, `event.ingested`, `log.source` and the receive-time fallback.
+
+pub mod error;
+pub mod json;
+pub mod programs;
+pub mod syslog;
+mod time;
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+use vigil_core::{Event, TAG_PARSE_FAILURE};
+
+pub use error::{JsonError, SyslogError};
+
+/// What a parser needs to know about the message beyond its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseContext {
+    /// When the message was received; used to infer the year of RFC 3164 timestamps.
+    pub received: DateTime<Utc>,
+    /// Zone assumed for timestamps that carry none (RFC 3164); UTC by default.
+    pub default_offset: FixedOffset,
+}
+
+impl ParseContext {
+    /// A context for a message received at `received`, assuming UTC for zone-less timestamps.
+    pub fn new(received: DateTime<Utc>) -> Self {
+        Self {
+            received,
+            default_offset: utc_offset(),
+        }
+    }
+
+    /// The same context with another zone for zone-less timestamps.
+    pub fn with_offset(mut self, default_offset: FixedOffset) -> Self {
+        self.default_offset = default_offset;
+        self
+    }
+}
+
+impl Default for ParseContext {
+    /// Received now, zone-less timestamps in UTC.
+    fn default() -> Self {
+        Self::new(Utc::now())
+    }
+}
+
+fn utc_offset() -> FixedOffset {
+    Utc.fix()
+}
+
+/// Auto-detects and parses one line or message.
+///
+/// A JSON object becomes [`Event::from_map`] with `event.original` set to the line unless
+/// present; otherwise syslog (RFC 5424 or RFC 3164, with or without `<PRI>`); otherwise a
+/// raw event (`message` = the line) tagged [`TAG_PARSE_FAILURE`] with the reason in
+/// `error.message`. Invalid UTF-8 is decoded lossily and tagged `_parse_failure`
+/// ("invalid UTF-8"); `event.original` keeps the lossy text. Trailing CR/LF are stripped.
+pub fn parse_line(line: &[u8], ctx: &ParseContext) -> Event {
+    with_text(line, |text| parse_text(text, ctx))
+}
+
+/// Parses a syslog message only (for the syslog listeners). Anything that is not syslog
+/// comes back as the raw event tagged `_parse_failure` ("not a syslog message: <why>").
+pub fn parse_syslog(line: &[u8], ctx: &ParseContext) -> Event {
+    with_text(line, |text| match syslog::parse(text, ctx) {
+        Ok(event) => event,
+        Err(why) => raw_event(text, &format!("not a syslog message: {why}")),
+    })
+}
+
+fn parse_text(text: &str, ctx: &ParseContext) -> Event {
+    if text.trim_start().starts_with('{') {
+        return match json::parse(text) {
+            Ok(event) => event,
+            Err(why) => raw_event(text, &why.to_string()),
+        };
+    }
+    match syslog::parse(text, ctx) {
+        Ok(event) => event,
+        Err(why) => raw_event(text, &format!("unrecognised format (not JSON or syslog): {why}")),
+    }
+}
+
+/// Strips the line ending, decodes (lossily if needed), parses, and tags invalid UTF-8.
+fn with_text(line: &[u8], parse: impl FnOnce(&str) -> Event) -> Event {
+    let line = trim_line_end(line);
+    let (text, lossy) = match std::str::from_utf8(line) {
+        Ok(text) => (Cow::Borrowed(text), false),
+        Err(_) => (String::from_utf8_lossy(line), true),
+    };
+    let mut event = parse(&text);
+    if lossy {
+        add_failure(&mut event, "invalid UTF-8");
+    }
+    event
+}
+
+/// The line without its trailing CR / LF characters.
+pub fn trim_line_end(line: &[u8]) -> &[u8] {
+    let mut end = line.len();
+    while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    &line[..end]
+}
+
+/// An event holding only the text, tagged as not understood.
+fn raw_event(text: &str, reason: &str) -> Event {
+    let mut event = Event::new();
+    event.set("event.original", text);
+    event.set("message", text);
+    event.mark_parse_failure(reason);
+    event
+}
+
+/// Tags a parse failure, keeping any reason already recorded (`first; second`).
+pub(crate) fn add_failure(event: &mut Event, reason: &str) {
+    let combined = match event.get_str("error.message") {
+        Some(existing) if event.has_tag(TAG_PARSE_FAILURE) && existing != reason => {
+            format!("{reason}; {existing}")
+        }
+        _ => reason.to_string(),
+    };
+    event.mark_parse_failure(&combined);
+}

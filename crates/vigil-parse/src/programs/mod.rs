@@ -1,0 +1,156 @@
+//! Message-level normalisation after the syslog header: a small registry of parsers
+//! routed by program name (one module per program), each mapping the messages it knows
+//! to ECS (`event.category/type/action/outcome`, `source.*`, `user.*`, `related.*`).
+//!
+//! Routing: a tag with a `(pam_unix)` suffix (`sshd(pam_unix)`) goes to [`pam`]; then the
+//! registry entry for `process.name`; then any message starting with `pam_unix(`.
+//! `message repeated N times: [ ... ]` wrappers are unwrapped first. A message no parser
+//! knows keeps the event as the header gave it, which is not a parse failure.
+//!
+//! To add a program: a module with `fn parse(message, &mut Event) -> bool` and an entry
+//! in [`REGISTRY`].
+
+pub mod pam;
+pub mod sshd;
+pub mod sudo;
+
+use std::net::IpAddr;
+
+use serde_json::Value;
+use vigil_core::Event;
+
+/// One registered program parser.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgramParser {
+    /// `process.name` values routed to it.
+    pub programs: &'static [&'static str],
+    /// Maps a message to ECS fields; returns whether it recognised the message.
+    pub parse: fn(&str, &mut Event) -> bool,
+}
+
+/// Every registered program parser.
+pub const REGISTRY: &[ProgramParser] = &[
+    ProgramParser {
+        programs: &["sshd", "sshd-session", "sshd-auth"],
+        parse: sshd::parse,
+    },
+    ProgramParser {
+        programs: &["sudo"],
+        parse: sudo::parse,
+    },
+    ProgramParser {
+        programs: &["su", "login", "gdm", "gdm-password", "systemd-logind", "cron", "CRON", "crond"],
+        parse: pam::parse,
+    },
+];
+
+/// Normalises `message` of a syslog event from `program` (full tag `appname`).
+/// Returns whether some parser recognised the message.
+pub fn normalise(program: Option<&str>, appname: Option<&str>, message: &str, event: &mut Event) -> bool {
+    if message.is_empty() {
+        return false;
+    }
+    let message = unwrap_repeated(message);
+    if appname.is_some_and(|a| a.ends_with("(pam_unix)")) {
+        return pam::parse_body(message, event);
+    }
+    if let Some(program) = program {
+        if let Some(parser) = REGISTRY.iter().find(|p| p.programs.contains(&program)) {
+            return (parser.parse)(message, event);
+        }
+    }
+    if message.starts_with("pam_unix(") {
+        return pam::parse(message, event);
+    }
+    false
+}
+
+/// `message repeated 3 times: [ Failed password for root from 1.2.3.4 port 22 ssh2]`
+/// (rsyslog's reduction) yields the inner message.
+fn unwrap_repeated(message: &str) -> &str {
+    message
+        .strip_prefix("message repeated ")
+        .and_then(|r| r.split_once(" times: ["))
+        .map(|(_, inner)| inner.strip_suffix(']').unwrap_or(inner).trim())
+        .unwrap_or(message)
+}
+
+// ---- helpers shared by the program modules ----
+
+/// Sets the ECS categorisation fields.
+pub(crate) fn categorise(event: &mut Event, category: &str, kind: &str, action: &str, outcome: Option<&str>) {
+    event.set("event.category", Value::Array(vec![Value::from(category)]));
+    event.set("event.type", Value::Array(vec![Value::from(kind)]));
+    event.set("event.action", action);
+    if let Some(outcome) = outcome {
+        event.set("event.outcome", outcome);
+    }
+}
+
+/// Appends `value` to the array at `path` (`related.ip`), once.
+pub(crate) fn push_related(event: &mut Event, path: &str, value: &str) {
+    let mut values = match event.remove(path) {
+        Some(Value::Array(values)) => values,
+        _ => Vec::new(),
+    };
+    if !values.iter().any(|v| v.as_str() == Some(value)) {
+        values.push(Value::from(value));
+    }
+    event.set(path, Value::Array(values));
+}
+
+/// `user.name` and `related.user` (nothing for an empty name).
+pub(crate) fn set_user(event: &mut Event, name: &str) {
+    if !name.is_empty() {
+        event.set("user.name", name);
+        push_related(event, "related.user", name);
+    }
+}
+
+/// `{prefix}.ip` + `related.ip` for an IP address, else `{prefix}.domain` + `related.hosts`.
+pub(crate) fn set_address(event: &mut Event, prefix: &str, address: &str) {
+    let address = address.trim_start_matches('[').trim_end_matches(']');
+    if address.is_empty() {
+        return;
+    }
+    if let Ok(ip) = address.parse::<IpAddr>() {
+        let ip = ip.to_string();
+        push_related(event, "related.ip", &ip);
+        event.set(&format!("{prefix}.ip"), ip);
+    } else {
+        event.set(&format!("{prefix}.domain"), address);
+        push_related(event, "related.hosts", address);
+    }
+}
+
+/// `source.port` when `port` is a number.
+pub(crate) fn set_port(event: &mut Event, port: &str) {
+    if let Ok(port) = port.parse::<u16>() {
+        event.set("source.port", port);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_is_unwrapped() {
+        assert_eq!(
+            unwrap_repeated("message repeated 5 times: [ Failed password for root from 1.2.3.4 port 22]"),
+            "Failed password for root from 1.2.3.4 port 22"
+        );
+        assert_eq!(unwrap_repeated("message repeated"), "message repeated");
+    }
+
+    #[test]
+    fn addresses() {
+        let mut event = Event::new();
+        set_address(&mut event, "source", "10.0.0.1");
+        set_address(&mut event, "source", "10.0.0.1");
+        set_address(&mut event, "destination", "example.com");
+        assert_eq!(event.get_str("source.ip"), Some("10.0.0.1"));
+        assert_eq!(event.get("related.ip"), Some(&serde_json::json!(["10.0.0.1"])));
+        assert_eq!(event.get("related.hosts"), Some(&serde_json::json!(["example.com"])));
+    }
+}

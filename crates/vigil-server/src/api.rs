@@ -1,0 +1,379 @@
+//! The HTTP API (axum): ingest, search, fields, health and Prometheus metrics. Every
+//! error is a JSON object `{"error": "..."}` with a 4xx/5xx status; nothing here panics on input.
+
+use crate::pipeline::PipelineState;
+use crate::store::JournalStore;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use vigil_core::time::parse_time_expr;
+use vigil_index::{SearchError, Searcher, TimeRange};
+use vigil_ingest::body::{decode_body, parse_ndjson};
+use vigil_ingest::{finalize, AckError, Batch, IngestMetrics, Sink, SourceInfo};
+use vigil_journal::JournalReader;
+use vigil_parse::ParseContext;
+
+/// Most hits one search returns.
+pub const MAX_SEARCH_LIMIT: usize = 10_000;
+
+/// What the handlers share.
+pub struct AppState {
+    /// Where ingested batches go.
+    pub sink: Sink,
+    /// The index reader, when indexing is on.
+    pub searcher: Option<Searcher>,
+    /// Journal access for fetching hits.
+    pub reader: JournalReader,
+    /// Ingest counters.
+    pub metrics: Arc<IngestMetrics>,
+    /// Pipeline figures.
+    pub pipeline: Arc<PipelineState>,
+    /// Largest accepted body (after decompression).
+    pub max_body_bytes: usize,
+    /// Largest accepted line.
+    pub max_event_bytes: usize,
+    /// Zone for RFC 3164 lines sent over HTTP.
+    pub syslog_offset: chrono::FixedOffset,
+    /// Server start time.
+    pub started: Instant,
+}
+
+/// A JSON error response.
+pub struct ApiError {
+    status: StatusCode,
+    body: Value,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: json!({ "error": message.into() }),
+            retry_after: None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+/// Builds the router.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/api/v1/ingest", post(ingest))
+        .route("/api/v1/search", get(search))
+        .route("/api/v1/fields", get(fields))
+        .route("/api/v1/health", get(health))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this endpoint")
+        })
+        .with_state(state)
+}
+
+async fn ingest(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if let Some(reason) = state.pipeline.storage_error.lock().clone() {
+        let mut err = ApiError::new(StatusCode::INSUFFICIENT_STORAGE, format!("storage unavailable: {reason}"));
+        err.retry_after = Some(5);
+        return Err(err);
+    }
+    let raw = axum::body::to_bytes(body, state.max_body_bytes).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body exceeds {} bytes", state.max_body_bytes),
+        )
+    })?;
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let limit = state.max_body_bytes;
+    let line_limit = state.max_event_bytes;
+    let offset = state.syslog_offset;
+    let metrics = state.metrics.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        let body = decode_body(&raw, encoding.as_deref(), limit)?;
+        let received = chrono::Utc::now();
+        let ctx = ParseContext {
+            received,
+            default_offset: offset,
+        };
+        let (mut events, rejections) = parse_ndjson(&body, &ctx, line_limit);
+        let source = SourceInfo::network("http", peer);
+        for event in &mut events {
+            if event.has_tag(vigil_core::TAG_PARSE_FAILURE) {
+                IngestMetrics::add(&metrics.parse_failures, 1);
+            }
+            finalize(event, &source, received);
+        }
+        Ok::<_, vigil_ingest::body::BodyError>((events, rejections))
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("ingest task failed: {e}")))?;
+    let (events, rejections) = parsed.map_err(|e| {
+        let status = match e {
+            vigil_ingest::body::BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            vigil_ingest::body::BodyError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, e.to_string())
+    })?;
+    IngestMetrics::add(&state.metrics.lines_rejected, rejections.len() as u64);
+    let accepted = events.len();
+    let mut first_seq = None;
+    if accepted > 0 {
+        let permit = match tokio::time::timeout(Duration::from_secs(2), state.sink.reserve()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(shutting_down()),
+            Err(_) => {
+                IngestMetrics::add(&state.metrics.http_throttled, 1);
+                let mut err = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "ingest queue is full: retry after the given delay",
+                );
+                err.retry_after = Some(1);
+                return Err(err);
+            }
+        };
+        let (batch, ack) = Batch::acked(events);
+        permit.send(batch);
+        match ack.await {
+            Ok(Ok(range)) => {
+                IngestMetrics::add(&state.metrics.events_received, accepted as u64);
+                first_seq = Some(range.start);
+            }
+            Ok(Err(AckError::Storage(reason))) => {
+                let mut err = ApiError::new(StatusCode::INSUFFICIENT_STORAGE, format!("storage unavailable: {reason}"));
+                err.retry_after = Some(5);
+                return Err(err);
+            }
+            Ok(Err(AckError::ShuttingDown)) | Err(_) => return Err(shutting_down()),
+        }
+    }
+    let status = if accepted == 0 {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut body = json!({
+        "accepted": accepted,
+        "rejected": rejections.len(),
+        "errors": rejections,
+    });
+    if let Some(seq) = first_seq {
+        body["first_seq"] = json!(seq);
+    }
+    if accepted == 0 {
+        body["error"] = json!("no line of the body could be stored");
+    }
+    Ok((status, Json(body)).into_response())
+}
+
+fn shutting_down() -> ApiError {
+    let mut err = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down");
+    err.retry_after = Some(5);
+    err
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<String>,
+}
+
+/// Parses the `from`/`to` pair of a request or command line into a [`TimeRange`].
+pub fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<TimeRange, String> {
+    let now = chrono::Utc::now();
+    let parse = |v: Option<&str>| -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+        match v.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => parse_time_expr(text, now).map(Some).map_err(|e| e.to_string()),
+        }
+    };
+    let range = TimeRange {
+        from: parse(from)?,
+        to: parse(to)?,
+    };
+    if let (Some(f), Some(t)) = (range.from, range.to) {
+        if f > t {
+            return Err(format!("'from' ({f}) is after 'to' ({t})"));
+        }
+    }
+    Ok(range)
+}
+
+/// Turns a search failure into the JSON error shape shared by the API and the CLI.
+pub fn search_error_json(e: &SearchError) -> Value {
+    match e {
+        SearchError::Syntax {
+            position,
+            expected,
+            message,
+        } => json!({ "error": e.to_string(), "position": position, "expected": expected, "message": message }),
+        other => json!({ "error": other.to_string() }),
+    }
+}
+
+async fn search(
+    State(state): State<Arc<AppState>>,
+    params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Some(searcher) = state.searcher.clone() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "indexing is disabled on this server (index = false)",
+        ));
+    };
+    let query = params.q.unwrap_or_else(|| "*".to_string());
+    let limit = match params.limit.as_deref() {
+        None | Some("") => 100,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_SEARCH_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid limit '{text}': expected a number from 1 to {MAX_SEARCH_LIMIT}"),
+                )
+            })?,
+    };
+    let range = parse_range(params.from.as_deref(), params.to.as_deref())
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))?;
+    let reader = state.reader.clone();
+    let started = Instant::now();
+    let result = tokio::task::spawn_blocking(move || searcher.search(&query, range, limit, &JournalStore(&reader)))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("search task failed: {e}")))?;
+    let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(result) => Ok(Json(search_result_json(&result, took_ms)).into_response()),
+        Err(e @ SearchError::Syntax { .. }) => Err(ApiError {
+            status: StatusCode::BAD_REQUEST,
+            body: search_error_json(&e),
+            retry_after: None,
+        }),
+        Err(e) => Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+    }
+}
+
+/// The JSON shape of a search result: `hits` + `total`, or `columns` + `rows` for aggregations.
+pub fn search_result_json(result: &vigil_index::SearchResult, took_ms: f64) -> Value {
+    if result.is_aggregation {
+        json!({ "total": result.total, "took_ms": took_ms, "columns": result.columns, "rows": result.rows })
+    } else {
+        let mut body = json!({ "total": result.total, "took_ms": took_ms, "hits": result.hits });
+        if !result.columns.is_empty() {
+            body["columns"] = json!(result.columns);
+        }
+        body
+    }
+}
+
+async fn fields(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let Some(searcher) = state.searcher.clone() else {
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "indexing is disabled on this server"));
+    };
+    let fields = tokio::task::spawn_blocking(move || searcher.fields())
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let fields: Vec<Value> = fields
+        .iter()
+        .map(|f| json!({ "name": f.name, "type": f.field_type.to_string(), "count": f.count }))
+        .collect();
+    Ok(Json(json!({ "fields": fields })).into_response())
+}
+
+/// Resident set size and its peak, in bytes, from /proc (Linux); zeros elsewhere.
+pub fn memory_usage() -> (u64, u64) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return (0, 0);
+    };
+    let read = |key: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    (read("VmRSS:"), read("VmHWM:"))
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let p = &state.pipeline;
+    let journal = p.journal_size.load(Ordering::Relaxed);
+    let indexed = p.indexed_upto.load(Ordering::Relaxed);
+    let storage_error = p.storage_error.lock().clone();
+    let (rss, peak) = memory_usage();
+    Json(json!({
+        "status": if storage_error.is_some() { "degraded" } else { "ok" },
+        "journal": { "size": journal, "checkpoint_size": p.checkpoint_size.load(Ordering::Relaxed) },
+        "index": { "enabled": state.searcher.is_some(), "indexed": indexed, "lag": journal.saturating_sub(indexed) },
+        "storage_error": storage_error,
+        "rss_bytes": rss,
+        "peak_rss_bytes": peak,
+        "uptime_seconds": state.started.elapsed().as_secs(),
+    }))
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let m = &state.metrics;
+    let p = &state.pipeline;
+    let (rss, peak) = memory_usage();
+    let mut values: HashMap<&str, (u64, &str)> = HashMap::new();
+    values.insert("vigil_events_received_total", (IngestMetrics::get(&m.events_received), "Events accepted into the pipeline."));
+    values.insert("vigil_parse_failures_total", (IngestMetrics::get(&m.parse_failures), "Events kept raw and tagged _parse_failure."));
+    values.insert("vigil_udp_dropped_total", (IngestMetrics::get(&m.udp_dropped), "Syslog UDP messages dropped because the pipeline was full."));
+    values.insert("vigil_frames_truncated_total", (IngestMetrics::get(&m.frames_truncated), "Stream frames cut at the frame limit."));
+    values.insert("vigil_http_throttled_total", (IngestMetrics::get(&m.http_throttled), "Ingest requests answered 429."));
+    values.insert("vigil_lines_rejected_total", (IngestMetrics::get(&m.lines_rejected), "NDJSON lines rejected."));
+    values.insert("vigil_tcp_connections", (IngestMetrics::get(&m.tcp_connections), "Open syslog TCP connections."));
+    values.insert("vigil_journal_records", (p.journal_size.load(Ordering::Relaxed), "Records in the journal."));
+    values.insert("vigil_journal_checkpoint_size", (p.checkpoint_size.load(Ordering::Relaxed), "Tree size of the latest signed checkpoint."));
+    values.insert("vigil_journal_frames_total", (p.frames_written.load(Ordering::Relaxed), "Journal frames (group commits) written."));
+    values.insert("vigil_index_indexed_records", (p.indexed_upto.load(Ordering::Relaxed), "Journal records committed to the index."));
+    values.insert("vigil_journal_append_nanoseconds_total", (p.journal_nanos.load(Ordering::Relaxed), "Nanoseconds spent appending to the journal."));
+    values.insert("vigil_index_nanoseconds_total", (p.index_nanos.load(Ordering::Relaxed), "Nanoseconds spent indexing."));
+    values.insert("vigil_process_resident_bytes", (rss, "Resident memory."));
+    values.insert("vigil_process_resident_peak_bytes", (peak, "Peak resident memory."));
+    let mut names: Vec<&&str> = values.keys().collect();
+    names.sort();
+    let mut text = String::new();
+    for name in names {
+        let (value, help) = values[*name];
+        let kind = if name.ends_with("_total") { "counter" } else { "gauge" };
+        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}

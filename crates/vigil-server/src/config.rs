@@ -1,0 +1,136 @@
+//! `vigil.toml`: every key optional, each with the same name as its `vigil serve` flag
+//! (dashes become underscores). Command-line flags override the file.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A configuration problem, reported with the file it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys / wrong types.
+    #[error("invalid config {path}: {message}")]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// The TOML parser's message (with line and column).
+        message: String,
+    },
+}
+
+/// The server's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the journal, index and keys live.
+    pub data_dir: PathBuf,
+    /// HTTP API address.
+    pub http: SocketAddr,
+    /// Syslog UDP address; `""` in the file or `--syslog-udp off` disables it.
+    #[serde(deserialize_with = "optional_addr")]
+    pub syslog_udp: Option<SocketAddr>,
+    /// Syslog TCP address; `""` in the file or `--syslog-tcp off` disables it.
+    #[serde(deserialize_with = "optional_addr")]
+    pub syslog_tcp: Option<SocketAddr>,
+    /// fsync the journal before acknowledging (group commit). Turning this off trades durability for speed.
+    pub fsync: bool,
+    /// Index events for search. Off only for measuring the journal alone.
+    pub index: bool,
+    /// UTC offset assumed for RFC 3164 syslog timestamps, which carry no zone ("+00:00", "-05:00").
+    pub syslog_timezone: String,
+    /// Largest HTTP request body accepted, after decompression, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest single event (line or frame), in bytes.
+    pub max_event_bytes: usize,
+    /// Events waiting for the journal before sources are slowed down.
+    pub queue_batches: usize,
+    /// Journal segment size before a new one starts, in bytes.
+    pub segment_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./vigil-data"),
+            http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            syslog_udp: Some(SocketAddr::from(([127, 0, 0, 1], 5514))),
+            syslog_tcp: Some(SocketAddr::from(([127, 0, 0, 1], 5514))),
+            fsync: true,
+            index: true,
+            syslog_timezone: "+00:00".into(),
+            max_body_bytes: 64 * 1024 * 1024,
+            max_event_bytes: 4 * 1024 * 1024,
+            queue_batches: 256,
+            segment_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+fn optional_addr<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_optional_addr(&text).map_err(serde::de::Error::custom)
+}
+
+/// Parses a listen address, where `""`, `off` and `none` mean "disabled".
+pub fn parse_optional_addr(text: &str) -> Result<Option<SocketAddr>, String> {
+    match text.trim() {
+        "" | "off" | "none" => Ok(None),
+        other => other
+            .parse()
+            .map(Some)
+            .map_err(|e| format!("invalid address '{other}': {e} (expected IP:PORT or 'off')")),
+    }
+}
+
+impl Config {
+    /// Reads a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The zone for RFC 3164 timestamps.
+    pub fn syslog_offset(&self) -> Result<chrono::FixedOffset, String> {
+        let text = self.syslog_timezone.trim();
+        if text.eq_ignore_ascii_case("utc") || text == "Z" {
+            return Ok(chrono::FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!("zero offset is valid")));
+        }
+        chrono::DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{text}"))
+            .map(|t| *t.offset())
+            .map_err(|_| format!("invalid syslog_timezone '{text}': expected an offset like +01:00 or UTC"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_optional_and_unknown_keys_are_rejected() {
+        let cfg: Config = toml::from_str("").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cfg.http.port(), 8080);
+        let cfg: Config = toml::from_str("syslog_udp = \"off\"\nhttp = \"127.0.0.1:9999\"").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cfg.syslog_udp, None);
+        assert_eq!(cfg.http.port(), 9999);
+        assert!(toml::from_str::<Config>("htp = \"x\"").is_err());
+        let cfg = Config {
+            syslog_timezone: "-05:00".into(),
+            ..Config::default()
+        };
+        assert_eq!(cfg.syslog_offset().map(|o| o.local_minus_utc()), Ok(-5 * 3600));
+    }
+}

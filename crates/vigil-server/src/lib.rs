@@ -1,0 +1,198 @@
+//! Wires Vigil's pipeline together and serves it: opens the data directory (journal,
+//! index, keys), starts the journal writer and indexer, the syslog listeners and the HTTP
+//! API, and shuts all of it down cleanly on SIGINT/SIGTERM without losing anything that
+//! was acknowledged.
+//!
+//! Layout of a data directory: `journal/` (segments, checkpoints, keys), `index/` (one
+//! tantivy index per time partition), `vigil.lock` (held by the one process writing).
+
+pub mod api;
+pub mod config;
+pub mod pipeline;
+pub mod store;
+
+use anyhow::{Context, Result};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::{TcpListener, UdpSocket};
+
+pub use config::Config;
+pub use pipeline::Pipeline;
+pub use store::JournalStore;
+
+/// The journal's directory inside a data directory.
+pub fn journal_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("journal")
+}
+
+/// The index's directory inside a data directory.
+pub fn index_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("index")
+}
+
+/// A data directory opened for writing: exclusive to this process while it lives.
+pub struct DataDir {
+    /// The journal writer.
+    pub journal: vigil_journal::Journal,
+    /// The index writer, unless indexing is off.
+    pub indexer: Option<vigil_index::Indexer>,
+    /// The data directory lock, held for as long as this value lives.
+    pub lock: File,
+}
+
+impl DataDir {
+    /// Opens (creating if needed) the journal and index under `data_dir`, taking its lock.
+    pub fn open(data_dir: &Path, config: &Config) -> Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+        let lock_path = data_dir.join("vigil.lock");
+        let lock = File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
+        lock.try_lock().map_err(|_| {
+            anyhow::anyhow!(
+                "data directory {} is in use by another vigil process (lock {} is held); stop it or use --server",
+                data_dir.display(),
+                lock_path.display()
+            )
+        })?;
+        let options = vigil_journal::JournalOptions {
+            segment_max_bytes: config.segment_bytes,
+            fsync: config.fsync,
+            ..vigil_journal::JournalOptions::default()
+        };
+        let journal = vigil_journal::Journal::open(&journal_dir(data_dir), options)
+            .with_context(|| format!("cannot open the journal in {}", data_dir.display()))?;
+        if journal.recovered_bytes() > 0 {
+            tracing::warn!(
+                bytes = journal.recovered_bytes(),
+                "journal had a torn tail (unacknowledged partial write after a crash): cut back to the last whole record"
+            );
+        }
+        let indexer = if config.index {
+            Some(
+                vigil_index::Indexer::open(&index_dir(data_dir), vigil_index::IndexOptions::default())
+                    .with_context(|| format!("cannot open the index in {}", data_dir.display()))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            journal,
+            indexer,
+            lock,
+        })
+    }
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub async fn serve(config: Config) -> Result<()> {
+    let syslog_offset = config.syslog_offset().map_err(anyhow::Error::msg)?;
+    let data = DataDir::open(&config.data_dir, &config)?;
+    let reader = data.journal.reader();
+    let public_key = data.journal.public_key_path();
+    let searcher = data.indexer.as_ref().map(vigil_index::Indexer::searcher);
+    let lock = data.lock;
+    let pipeline = Pipeline::start(data.journal, data.indexer, config.queue_batches).context("cannot start the pipeline")?;
+    let metrics = Arc::new(vigil_ingest::IngestMetrics::default());
+    let syslog_settings = vigil_ingest::syslog::SyslogSettings {
+        default_offset: syslog_offset,
+        max_frame: config.max_event_bytes,
+        ..Default::default()
+    };
+
+    let http = TcpListener::bind(config.http)
+        .await
+        .with_context(|| format!("cannot listen for HTTP on {}", config.http))?;
+    let mut tasks = Vec::new();
+    if let Some(addr) = config.syslog_udp {
+        let socket = UdpSocket::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen for syslog UDP on {addr}"))?;
+        tracing::info!(address = %socket.local_addr()?, "listening for syslog over UDP");
+        tasks.push(tokio::spawn(vigil_ingest::syslog::serve_udp(
+            socket,
+            pipeline.sink(),
+            syslog_settings.clone(),
+            metrics.clone(),
+        )));
+    }
+    if let Some(addr) = config.syslog_tcp {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen for syslog TCP on {addr}"))?;
+        tracing::info!(address = %listener.local_addr()?, "listening for syslog over TCP");
+        tasks.push(tokio::spawn(vigil_ingest::syslog::serve_tcp(
+            listener,
+            pipeline.sink(),
+            syslog_settings.clone(),
+            metrics.clone(),
+        )));
+    }
+    if !config.http.ip().is_loopback() {
+        tracing::warn!(address = %config.http, "HTTP API is listening on a non-loopback address without TLS");
+    }
+    tracing::info!(address = %http.local_addr()?, "listening for HTTP (API and ingest)");
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        public_key = %public_key.display(),
+        records = pipeline.state.journal_size.load(std::sync::atomic::Ordering::Relaxed),
+        "vigil is ready"
+    );
+
+    let state = Arc::new(api::AppState {
+        sink: pipeline.sink(),
+        searcher,
+        reader,
+        metrics,
+        pipeline: pipeline.state.clone(),
+        max_body_bytes: config.max_body_bytes,
+        max_event_bytes: config.max_event_bytes,
+        syslog_offset,
+        started: Instant::now(),
+    });
+    let app = api::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(http, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("HTTP server failed")?;
+
+    tracing::info!("shutting down: draining the pipeline");
+    for task in tasks {
+        task.abort();
+    }
+    drop(state);
+    tokio::task::spawn_blocking(move || pipeline.shutdown())
+        .await
+        .context("pipeline shutdown failed")?;
+    drop(lock);
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received"),
+        _ = terminate => tracing::info!("SIGTERM received"),
+    }
+}

@@ -1,0 +1,194 @@
+//! `vigil ingest FILE...`: offline import of log files, one event a line (syslog, NDJSON or
+//! raw text, detected per line; `.gz` by its magic bytes). Into a data directory through the
+//! same pipeline the server uses (journal, checkpoints, index), or to a server's ingest API.
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+use vigil_ingest::{finalize, Batch, SourceInfo};
+use vigil_parse::{parse_line, ParseContext};
+use vigil_server::config::Config;
+
+#[derive(clap::Args)]
+pub struct IngestArgs {
+    /// Files to import (plain or gzip)
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Data directory to import into [default: ./vigil-data]; must not be in use by a server
+    #[arg(long, default_value = "./vigil-data")]
+    data_dir: PathBuf,
+    /// Send to a running server instead (e.g. http://127.0.0.1:8080)
+    #[arg(long)]
+    server: Option<String>,
+    /// Zone assumed for RFC 3164 timestamps, which carry none
+    #[arg(long, default_value = "+00:00")]
+    timezone: String,
+    /// Lines per batch
+    #[arg(long, default_value_t = 5000)]
+    batch: usize,
+}
+
+/// Opens a file, transparently decompressing gzip.
+fn open_lines(path: &Path) -> Result<Box<dyn BufRead>> {
+    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut magic = [0u8; 2];
+    let n = file.read(&mut magic)?;
+    let file = File::open(path).with_context(|| format!("cannot reopen {}", path.display()))?;
+    if n == 2 && magic == [0x1f, 0x8b] {
+        Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::read::MultiGzDecoder::new(BufReader::new(file)),
+        )))
+    } else {
+        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+    }
+}
+
+/// Calls `each` with batches of raw lines (trailing newline removed) read from `path`.
+fn for_each_batch(
+    path: &Path,
+    batch: usize,
+    bar: &ProgressBar,
+    mut each: impl FnMut(Vec<Vec<u8>>) -> Result<()>,
+) -> Result<()> {
+    let mut reader = open_lines(path)?;
+    let mut lines = Vec::with_capacity(batch);
+    loop {
+        let mut line = Vec::new();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        bar.inc(n as u64);
+        while matches!(line.last(), Some(b'\n' | b'\r')) {
+            line.pop();
+        }
+        if line.is_empty() {
+            continue;
+        }
+        lines.push(line);
+        if lines.len() >= batch {
+            each(std::mem::take(&mut lines))?;
+        }
+    }
+    if !lines.is_empty() {
+        each(lines)?;
+    }
+    Ok(())
+}
+
+fn progress_bar(total_bytes: u64) -> ProgressBar {
+    let bar = ProgressBar::new(total_bytes);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}) {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+pub fn run(args: IngestArgs) -> Result<ExitCode> {
+    let total_bytes: u64 = args
+        .files
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).with_context(|| format!("cannot read {}", f.display())))
+        .sum::<Result<u64>>()?;
+    let batch = args.batch.max(1);
+    let bar = progress_bar(total_bytes);
+    let started = Instant::now();
+    let mut events: u64 = 0;
+    let mut failures: u64 = 0;
+    match &args.server {
+        Some(server) => {
+            let url = format!("{}/api/v1/ingest", server.trim_end_matches('/'));
+            let client = reqwest::blocking::Client::new();
+            for path in &args.files {
+                for_each_batch(path, batch, &bar, |lines| {
+                    let mut body = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+                    for line in &lines {
+                        body.extend_from_slice(line);
+                        body.push(b'\n');
+                    }
+                    let response = client
+                        .post(&url)
+                        .body(body)
+                        .send()
+                        .with_context(|| format!("cannot reach {url}"))?;
+                    let status = response.status();
+                    let answer: serde_json::Value = response.json().unwrap_or_default();
+                    if !status.is_success() {
+                        bail!("{url} answered {status}: {}", answer["error"].as_str().unwrap_or("no reason given"));
+                    }
+                    events += answer["accepted"].as_u64().unwrap_or(0);
+                    failures += answer["rejected"].as_u64().unwrap_or(0);
+                    bar.set_message(format!("{events} events, {:.0}/s", events as f64 / started.elapsed().as_secs_f64()));
+                    Ok(())
+                })?;
+            }
+        }
+        None => {
+            let config = Config {
+                data_dir: args.data_dir.clone(),
+                syslog_timezone: args.timezone.clone(),
+                ..Config::default()
+            };
+            let offset = config.syslog_offset().map_err(anyhow::Error::msg)?;
+            let data = vigil_server::DataDir::open(&args.data_dir, &config)?;
+            let lock = data.lock;
+            let pipeline = vigil_server::Pipeline::start(data.journal, data.indexer, config.queue_batches)?;
+            let sink = pipeline.sink();
+            for path in &args.files {
+                let source = SourceInfo {
+                    name: "file".into(),
+                    address: Some(path.display().to_string()),
+                };
+                for_each_batch(path, batch, &bar, |lines| {
+                    let ctx = ParseContext {
+                        received: chrono::Utc::now(),
+                        default_offset: offset,
+                    };
+                    let parsed: Vec<_> = lines
+                        .iter()
+                        .map(|line| {
+                            let mut event = parse_line(line, &ctx);
+                            if event.has_tag(vigil_core::TAG_PARSE_FAILURE) {
+                                failures += 1;
+                            }
+                            finalize(&mut event, &source, ctx.received);
+                            event
+                        })
+                        .collect();
+                    events += parsed.len() as u64;
+                    let (batch, ack) = Batch::acked(parsed);
+                    sink.blocking_send(batch).map_err(|_| anyhow::anyhow!("the journal writer stopped"))?;
+                    match ack.blocking_recv() {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => bail!("cannot store events: {e}"),
+                        Err(_) => bail!("the journal writer stopped"),
+                    }
+                    bar.set_message(format!("{events} events, {:.0}/s", events as f64 / started.elapsed().as_secs_f64()));
+                    Ok(())
+                })?;
+            }
+            drop(sink);
+            bar.set_message("finishing the index");
+            pipeline.shutdown();
+            drop(lock);
+        }
+    }
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "imported {events} events from {} file(s), {} bytes, in {secs:.2} s ({:.0} events/s); {failures} {}",
+        args.files.len(),
+        total_bytes,
+        events as f64 / secs.max(1e-9),
+        if args.server.is_some() { "lines rejected" } else { "kept raw and tagged _parse_failure" }
+    );
+    Ok(ExitCode::SUCCESS)
+}

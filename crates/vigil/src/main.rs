@@ -1,0 +1,123 @@
+//! `vigil`: the one binary. `serve` runs the server; `ingest`, `search` and `verify` work on
+//! a data directory directly or against a running server; `bench` loads a running server.
+
+mod bench;
+mod ingest;
+mod output;
+mod search;
+mod verify;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use vigil_server::config::{parse_optional_addr, Config};
+
+#[derive(Parser)]
+#[command(name = "vigil", version, about = "Vigil: a SIEM in one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server: syslog UDP/TCP and HTTP ingest, journal, index and API.
+    Serve(ServeArgs),
+    /// Search stored events (the data directory directly, or a server with --server).
+    Search(search::SearchArgs),
+    /// Verify the journal: every record, the Merkle tree and every signed checkpoint.
+    Verify(verify::VerifyArgs),
+    /// Import log files (syslog or NDJSON, .gz accepted) into a data directory or a server.
+    Ingest(ingest::IngestArgs),
+    /// Load a running server with realistic syslog and report events/s, ack latency and RSS.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Configuration file (vigil.toml); every key is optional.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data directory [default: ./vigil-data]
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// HTTP API address [default: 127.0.0.1:8080]
+    #[arg(long)]
+    http: Option<SocketAddr>,
+    /// Syslog UDP address, or "off" [default: 127.0.0.1:5514]
+    #[arg(long, value_parser = parse_optional_addr)]
+    syslog_udp: Option<Option<SocketAddr>>,
+    /// Syslog TCP address, or "off" [default: 127.0.0.1:5514]
+    #[arg(long, value_parser = parse_optional_addr)]
+    syslog_tcp: Option<Option<SocketAddr>>,
+    /// Do not index (journal only; for measuring ingest without the index).
+    #[arg(long)]
+    no_index: bool,
+    /// Do not fsync the journal before acknowledging (faster, loses acknowledged events on power loss).
+    #[arg(long)]
+    no_fsync: bool,
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+fn serve_config(args: ServeArgs) -> Result<Config> {
+    let mut config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    if let Some(http) = args.http {
+        config.http = http;
+    }
+    if let Some(udp) = args.syslog_udp {
+        config.syslog_udp = udp;
+    }
+    if let Some(tcp) = args.syslog_tcp {
+        config.syslog_tcp = tcp;
+    }
+    if args.no_index {
+        config.index = false;
+    }
+    if args.no_fsync {
+        config.fsync = false;
+    }
+    Ok(config)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let outcome = match cli.command {
+        Command::Serve(args) => serve_config(args).and_then(|config| {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?
+                .block_on(vigil_server::serve(config))
+                .map(|()| ExitCode::SUCCESS)
+        }),
+        Command::Search(args) => search::run(args),
+        Command::Verify(args) => Ok(verify::run(args)),
+        Command::Ingest(args) => ingest::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
