@@ -88,15 +88,13 @@ impl Event {
                 map.insert(part.to_string(), value);
                 return;
             }
-            let entry = map
-                .entry(part.to_string())
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !entry.is_object() {
-                *entry = Value::Object(Map::new());
+            // Look up before inserting so an existing level costs no key allocation.
+            if !matches!(map.get(part), Some(Value::Object(_))) {
+                map.insert(part.to_string(), Value::Object(Map::new()));
             }
-            map = match entry {
-                Value::Object(inner) => inner,
-                _ => unreachable!("entry was just made an object"),
+            map = match map.get_mut(part) {
+                Some(Value::Object(inner)) => inner,
+                _ => unreachable!("the level was just made an object"),
             };
         }
     }

@@ -113,7 +113,9 @@ impl SyslogFramer {
                         i += 1;
                     } else if (b'1'..=b'9').contains(&b) {
                         self.buf.push(b);
-                        self.state = State::Count { len: usize::from(b - b'0') };
+                        self.state = State::Count {
+                            len: usize::from(b - b'0'),
+                        };
                         i += 1;
                     } else {
                         self.state = State::Line;
@@ -168,8 +170,12 @@ impl SyslogFramer {
                     let rest = &data[i..];
                     let end = rest.iter().position(|b| is_delimiter(*b));
                     let chunk = &rest[..end.unwrap_or(rest.len())];
-                    let room = self.max_frame - self.buf.len();
-                    if chunk.len() > room {
+                    if self.buf.len() + chunk.len() > self.max_frame {
+                        // (Leading digits alone can exceed a tiny limit.)
+                        let kept = self.buf.len().min(self.max_frame);
+                        self.discarded += (self.buf.len() - kept) as u64;
+                        self.buf.truncate(kept);
+                        let room = self.max_frame - kept;
                         self.buf.extend_from_slice(&chunk[..room]);
                         self.emit(&mut out, true);
                         self.discarded += (chunk.len() - room) as u64;
@@ -218,15 +224,24 @@ impl SyslogFramer {
     /// an octet-counted message cut short by the peer, returned with `truncated: true`).
     pub fn finish(&mut self) -> Option<Frame> {
         let state = std::mem::replace(&mut self.state, State::Start);
-        let bytes = std::mem::take(&mut self.buf);
+        let mut bytes = std::mem::take(&mut self.buf);
         match state {
-            State::Count { .. } | State::Line if !bytes.is_empty() => Some(Frame {
-                bytes,
-                truncated: false,
-            }),
+            State::Count { .. } | State::Line if !bytes.is_empty() => {
+                // Leading digits alone can exceed a tiny limit.
+                let truncated = bytes.len() > self.max_frame;
+                if truncated {
+                    self.discarded += (bytes.len() - self.max_frame) as u64;
+                    self.truncated_frames += 1;
+                    bytes.truncate(self.max_frame);
+                }
+                Some(Frame { bytes, truncated })
+            }
             State::Octets { .. } => {
                 self.truncated_frames += 1;
-                Some(Frame { bytes, truncated: true })
+                Some(Frame {
+                    bytes,
+                    truncated: true,
+                })
             }
             _ => None,
         }
@@ -260,21 +275,33 @@ mod tests {
     #[test]
     fn newline_framing_with_crlf_nul_and_empty_lines() {
         let mut framer = SyslogFramer::default();
-        let out = frames(&mut framer, &[b"<13>one\n\n<13>two\r\n<13>three\0\r\n\n<13>four"]);
-        assert_eq!(out, vec![f(b"<13>one"), f(b"<13>two"), f(b"<13>three"), f(b"<13>four")]);
+        let out = frames(
+            &mut framer,
+            &[b"<13>one\n\n<13>two\r\n<13>three\0\r\n\n<13>four"],
+        );
+        assert_eq!(
+            out,
+            vec![
+                f(b"<13>one"),
+                f(b"<13>two"),
+                f(b"<13>three"),
+                f(b"<13>four")
+            ]
+        );
     }
 
     #[test]
     fn octet_counting_keeps_embedded_newlines() {
         let mut framer = SyslogFramer::default();
-        let out = frames(&mut framer, &[b"11 <13>a\nb\r\nc5 <13>x"]);
+        let out = frames(&mut framer, &[b"10 <13>a\nb\r\nc5 <13>x"]);
         assert_eq!(out, vec![f(b"<13>a\nb\r\nc"), f(b"<13>x")]);
     }
 
     #[test]
     fn mixed_framing_per_frame() {
         let mut framer = SyslogFramer::default();
-        let stream: &[u8] = b"<13>line one\n8 <13>oct\n2024-01-01T00:00:00Z host app: iso line\n42\n7 <13>abc";
+        let stream: &[u8] =
+            b"<13>line one\n8 <13>oct\n2024-01-01T00:00:00Z host app: iso line\n42\n7 <13>abc";
         let out = frames(&mut framer, &[stream]);
         assert_eq!(
             out,
@@ -296,7 +323,11 @@ mod tests {
         assert_eq!(whole.len(), 6);
         for at in 0..=stream.len() {
             let (a, b) = stream.split_at(at);
-            assert_eq!(frames(&mut SyslogFramer::default(), &[a, b]), whole, "split at {at}");
+            assert_eq!(
+                frames(&mut SyslogFramer::default(), &[a, b]),
+                whole,
+                "split at {at}"
+            );
         }
         // And one byte at a time.
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
@@ -327,7 +358,11 @@ mod tests {
         for at in 0..=stream.len() {
             let (a, b) = stream.split_at(at);
             let mut framer = SyslogFramer::new(4);
-            assert_eq!(frames(&mut framer, &[a, b]), vec![cut(b"0123"), f(b"abcd")], "split at {at}");
+            assert_eq!(
+                frames(&mut framer, &[a, b]),
+                vec![cut(b"0123"), f(b"abcd")],
+                "split at {at}"
+            );
             assert_eq!(framer.discarded_bytes(), 6);
         }
     }
@@ -347,7 +382,10 @@ mod tests {
     #[test]
     fn huge_count_does_not_allocate_up_front() {
         let mut framer = SyslogFramer::new(8);
-        assert_eq!(framer.push(b"9999999999 abcdefghij"), vec![cut(b"abcdefgh")]);
+        assert_eq!(
+            framer.push(b"9999999999 abcdefghij"),
+            vec![cut(b"abcdefgh")]
+        );
         assert_eq!(framer.finish(), None);
         assert_eq!(framer.discarded_bytes(), 2);
     }

@@ -72,7 +72,7 @@ pub async fn serve_udp(socket: UdpSocket, sink: Sink, settings: SyslogSettings, 
             received: Utc::now(),
             default_offset: settings.default_offset,
         };
-        let mut handle = |len: usize, peer: SocketAddr, buf: &[u8], batch: &mut Vec<Event>| {
+        let handle = |len: usize, peer: SocketAddr, buf: &[u8], batch: &mut Vec<Event>| {
             let source = SourceInfo::network("syslog-udp", peer);
             let frame = trim_frame(&buf[..len]);
             if !frame.is_empty() {

@@ -18,10 +18,16 @@ fn data_dir() -> PathBuf {
 fn bench_openssh(c: &mut Criterion) {
     let path = data_dir().join("loghub/OpenSSH/OpenSSH_2k.log");
     let Ok(data) = std::fs::read(&path) else {
-        eprintln!("skipping: {} not found (set VIGIL_TEST_DATA)", path.display());
+        eprintln!(
+            "skipping: {} not found (set VIGIL_TEST_DATA)",
+            path.display()
+        );
         return;
     };
-    let lines: Vec<&[u8]> = data.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = data
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     let received = DateTime::parse_from_rfc3339("2017-01-15T00:00:00Z")
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_default();

@@ -55,23 +55,36 @@ mod tests {
         let event = parse(line).unwrap_or_default();
         assert_eq!(event.get_str("source.ip"), Some("10.0.0.1"));
         assert_eq!(event.get_str("event.original"), Some(line));
-        assert_eq!(event.get_str("@timestamp"), Some("2026-01-02T02:04:05.123Z"));
+        assert_eq!(
+            event.get_str("@timestamp"),
+            Some("2026-01-02T02:04:05.123Z")
+        );
     }
 
     #[test]
     fn keeps_existing_original_and_epoch_timestamps() {
-        let event = parse(r#"{"event":{"original":"x"},"@timestamp":1700000000123}"#).unwrap_or_default();
+        let event =
+            parse(r#"{"event":{"original":"x"},"@timestamp":1700000000123}"#).unwrap_or_default();
         assert_eq!(event.get_str("event.original"), Some("x"));
-        assert_eq!(event.get_str("@timestamp"), Some("2023-11-14T22:13:20.123Z"));
+        assert_eq!(
+            event.get_str("@timestamp"),
+            Some("2023-11-14T22:13:20.123Z")
+        );
         let event = parse(r#"{"@timestamp":1700000000}"#).unwrap_or_default();
-        assert_eq!(event.get_str("@timestamp"), Some("2023-11-14T22:13:20.000Z"));
+        assert_eq!(
+            event.get_str("@timestamp"),
+            Some("2023-11-14T22:13:20.000Z")
+        );
     }
 
     #[test]
     fn bad_timestamp_is_moved_aside() {
         let event = parse(r#"{"@timestamp":"yesterday"}"#).unwrap_or_default();
         assert_eq!(event.get("@timestamp"), None);
-        assert_eq!(event.get("vigil.original_timestamp"), Some(&json!("yesterday")));
+        assert_eq!(
+            event.get("vigil.original_timestamp"),
+            Some(&json!("yesterday"))
+        );
         assert!(event.has_tag(TAG_TIMESTAMP_FAILURE));
     }
 

@@ -5,9 +5,11 @@
 //! entry point used by the syslog listeners. After the syslog header, the message is
 //! normalised to ECS by a small registry of per-program parsers (see [`programs`]).
 //!
-//! Parsers never panic and never drop input: every event keeps the full line in
-//! `event.original` and a `message`. They set `@timestamp` only from the content; the
-//! caller assigns ids, `event.ingested`, `log.source` and the receive-time fallback.
+//! Parsers never panic and never drop input: every syslog or raw event keeps the full
+//! line in `event.original` and has a `message` (a JSON object is taken as sent: it gets
+//! `event.original` unless it has one, and a `message` only if it has one). They set
+//! `@timestamp` only from the content (RFC 3339, UTC, milliseconds); the caller assigns
+//! ids, `event.ingested`, `log.source` and the receive-time fallback.
 
 pub mod error;
 pub mod json;
@@ -64,7 +66,8 @@ fn utc_offset() -> FixedOffset {
 /// present; otherwise syslog (RFC 5424 or RFC 3164, with or without `<PRI>`); otherwise a
 /// raw event (`message` = the line) tagged [`TAG_PARSE_FAILURE`] with the reason in
 /// `error.message`. Invalid UTF-8 is decoded lossily and tagged `_parse_failure`
-/// ("invalid UTF-8"); `event.original` keeps the lossy text. Trailing CR/LF are stripped.
+/// ("invalid UTF-8"); `event.original` keeps the lossy text. Trailing CR, LF and NUL
+/// bytes are stripped first.
 pub fn parse_line(line: &[u8], ctx: &ParseContext) -> Event {
     with_text(line, |text| parse_text(text, ctx))
 }
@@ -87,7 +90,10 @@ fn parse_text(text: &str, ctx: &ParseContext) -> Event {
     }
     match syslog::parse(text, ctx) {
         Ok(event) => event,
-        Err(why) => raw_event(text, &format!("unrecognised format (not JSON or syslog): {why}")),
+        Err(why) => raw_event(
+            text,
+            &format!("unrecognised format (not JSON or syslog): {why}"),
+        ),
     }
 }
 
@@ -105,10 +111,11 @@ fn with_text(line: &[u8], parse: impl FnOnce(&str) -> Event) -> Event {
     event
 }
 
-/// The line without its trailing CR / LF characters.
+/// The line without its trailing CR, LF and NUL bytes (some UDP senders end datagrams
+/// with a NUL).
 pub fn trim_line_end(line: &[u8]) -> &[u8] {
     let mut end = line.len();
-    while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {
+    while end > 0 && matches!(line[end - 1], b'\n' | b'\r' | b'\0') {
         end -= 1;
     }
     &line[..end]
@@ -132,4 +139,35 @@ pub(crate) fn add_failure(event: &mut Event, reason: &str) {
         _ => reason.to_string(),
     };
     event.mark_parse_failure(&combined);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_endings_are_trimmed() {
+        assert_eq!(trim_line_end(b"abc\r\n"), b"abc");
+        assert_eq!(trim_line_end(b"abc\n\0"), b"abc");
+        assert_eq!(trim_line_end(b"a\rb\r"), b"a\rb");
+        assert_eq!(trim_line_end(b"\r\n"), b"");
+        assert_eq!(trim_line_end(b""), b"");
+    }
+
+    #[test]
+    fn failures_accumulate_reasons() {
+        let mut event = Event::new();
+        add_failure(&mut event, "second");
+        add_failure(&mut event, "first");
+        assert_eq!(event.get_str("error.message"), Some("first; second"));
+        assert!(event.has_tag(TAG_PARSE_FAILURE));
+    }
+
+    #[test]
+    fn context_defaults_to_utc() {
+        let ctx = ParseContext::default();
+        assert_eq!(ctx.default_offset.local_minus_utc(), 0);
+        let east = FixedOffset::east_opt(3600).unwrap_or(ctx.default_offset);
+        assert_eq!(ctx.with_offset(east).default_offset, east);
+    }
 }

@@ -119,24 +119,39 @@ fn fraction_nanos(b: &[u8], pos: &mut usize) -> u32 {
 
 /// Resolves a BSD timestamp in `offset` to an instant. Without a year, takes the year that
 /// puts it closest to `received` while not more than [`MAX_FUTURE_DAYS`] in the future.
-pub(crate) fn resolve_bsd(ts: &BsdTimestamp, offset: FixedOffset, received: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn resolve_bsd(
+    ts: &BsdTimestamp,
+    offset: FixedOffset,
+    received: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     let at_year = |year: i32| -> Option<DateTime<Utc>> {
         let date = NaiveDate::from_ymd_opt(year, ts.month, ts.day)?;
         let naive = date.and_hms_nano_opt(ts.hour, ts.minute, ts.second, ts.nanos)?;
-        Some(offset.from_local_datetime(&naive).single()?.with_timezone(&Utc))
+        Some(
+            offset
+                .from_local_datetime(&naive)
+                .single()?
+                .with_timezone(&Utc),
+        )
     };
     if let Some(year) = ts.year {
         return at_year(year);
     }
     let received_year = received.with_timezone(&offset).year();
-    let limit = received + Duration::days(MAX_FUTURE_DAYS);
+    let limit = received
+        .checked_add_signed(Duration::days(MAX_FUTURE_DAYS))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let best = [received_year - 1, received_year, received_year + 1]
         .into_iter()
         .filter_map(at_year)
         .filter(|t| *t <= limit)
         .min_by_key(|t| (*t - received).num_seconds().unsigned_abs());
     // Feb 29 may need to go back further than one year to find a leap year.
-    best.or_else(|| ((received_year - 8)..(received_year - 1)).rev().find_map(at_year))
+    best.or_else(|| {
+        ((received_year - 8)..(received_year - 1))
+            .rev()
+            .find_map(at_year)
+    })
 }
 
 /// Parses an ISO 8601 / RFC 3339 timestamp (`T` or space separator, optional fraction).
@@ -154,7 +169,12 @@ pub(crate) fn parse_iso8601(s: &str, default_offset: Option<FixedOffset>) -> Opt
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))
         .ok()?;
     match default_offset {
-        Some(offset) => Some(offset.from_local_datetime(&naive).single()?.with_timezone(&Utc)),
+        Some(offset) => Some(
+            offset
+                .from_local_datetime(&naive)
+                .single()?
+                .with_timezone(&Utc),
+        ),
         None => Some(naive.and_utc()),
     }
 }
@@ -185,28 +205,42 @@ mod tests {
     }
 
     fn zero() -> FixedOffset {
-        FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!())
+        chrono::Offset::fix(&Utc)
     }
 
     fn bsd(s: &str) -> BsdTimestamp {
-        parse_bsd(s.as_bytes()).map(|(t, _)| t).unwrap_or(BsdTimestamp {
-            month: 0,
-            day: 0,
-            year: None,
-            hour: 0,
-            minute: 0,
-            second: 0,
-            nanos: 0,
-        })
+        parse_bsd(s.as_bytes())
+            .map(|(t, _)| t)
+            .unwrap_or(BsdTimestamp {
+                month: 0,
+                day: 0,
+                year: None,
+                hour: 0,
+                minute: 0,
+                second: 0,
+                nanos: 0,
+            })
     }
 
     #[test]
     fn bsd_shapes() {
-        assert_eq!(parse_bsd(b"Jun 14 15:16:01 combo").map(|(_, n)| n), Some(15));
-        assert_eq!(parse_bsd(b"Jul  7 08:06:15 combo").map(|(t, _)| t.day), Some(7));
+        assert_eq!(
+            parse_bsd(b"Jun 14 15:16:01 combo").map(|(_, n)| n),
+            Some(15)
+        );
+        assert_eq!(
+            parse_bsd(b"Jul  7 08:06:15 combo").map(|(t, _)| t.day),
+            Some(7)
+        );
         assert_eq!(parse_bsd(b"Jul 7 08:06:15").map(|(t, _)| t.day), Some(7));
-        assert_eq!(parse_bsd(b"Jul 07 2024 08:06:15 x").map(|(t, _)| t.year), Some(Some(2024)));
-        assert_eq!(parse_bsd(b"Jul 07 08:06:15.250 x").map(|(t, _)| t.nanos), Some(250_000_000));
+        assert_eq!(
+            parse_bsd(b"Jul 07 2024 08:06:15 x").map(|(t, _)| t.year),
+            Some(Some(2024))
+        );
+        assert_eq!(
+            parse_bsd(b"Jul 07 08:06:15.250 x").map(|(t, _)| t.nanos),
+            Some(250_000_000)
+        );
         assert_eq!(parse_bsd(b"Jux 07 08:06:15"), None);
         assert_eq!(parse_bsd(b"Jul 07 08:06:15x"), None);
         assert_eq!(parse_bsd(b"Jul 07 08:06"), None);
@@ -238,15 +272,27 @@ mod tests {
         let plus2 = FixedOffset::east_opt(7200).unwrap_or_else(zero);
         let t = resolve_bsd(&bsd("Jan  1 01:00:00"), plus2, utc("2026-01-01T00:00:00Z"));
         assert_eq!(t, Some(utc("2025-12-31T23:00:00Z")));
-        assert_eq!(resolve_bsd(&bsd("Feb 30 12:00:00"), zero(), utc("2026-03-05T00:00:00Z")), None);
+        assert_eq!(
+            resolve_bsd(&bsd("Feb 30 12:00:00"), zero(), utc("2026-03-05T00:00:00Z")),
+            None
+        );
     }
 
     #[test]
     fn iso_and_epoch() {
-        assert_eq!(parse_iso8601("2026-01-02T03:04:05.5+01:00", None), Some(utc("2026-01-02T02:04:05.5Z")));
-        assert_eq!(parse_iso8601("2026-01-02T03:04:05", None), Some(utc("2026-01-02T03:04:05Z")));
+        assert_eq!(
+            parse_iso8601("2026-01-02T03:04:05.5+01:00", None),
+            Some(utc("2026-01-02T02:04:05.5Z"))
+        );
+        assert_eq!(
+            parse_iso8601("2026-01-02T03:04:05", None),
+            Some(utc("2026-01-02T03:04:05Z"))
+        );
         let plus1 = FixedOffset::east_opt(3600).unwrap_or_else(zero);
-        assert_eq!(parse_iso8601("2026-01-02 03:04:05", Some(plus1)), Some(utc("2026-01-02T02:04:05Z")));
+        assert_eq!(
+            parse_iso8601("2026-01-02 03:04:05", Some(plus1)),
+            Some(utc("2026-01-02T02:04:05Z"))
+        );
         assert_eq!(parse_iso8601("2026-13-02T03:04:05Z", None), None);
         assert_eq!(from_epoch(f64::NAN), None);
         assert_eq!(from_epoch(1e300), None);

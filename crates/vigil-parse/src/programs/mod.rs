@@ -39,14 +39,28 @@ pub const REGISTRY: &[ProgramParser] = &[
         parse: sudo::parse,
     },
     ProgramParser {
-        programs: &["su", "login", "gdm", "gdm-password", "systemd-logind", "cron", "CRON", "crond"],
+        programs: &[
+            "su",
+            "login",
+            "gdm",
+            "gdm-password",
+            "systemd-logind",
+            "cron",
+            "CRON",
+            "crond",
+        ],
         parse: pam::parse,
     },
 ];
 
 /// Normalises `message` of a syslog event from `program` (full tag `appname`).
 /// Returns whether some parser recognised the message.
-pub fn normalise(program: Option<&str>, appname: Option<&str>, message: &str, event: &mut Event) -> bool {
+pub fn normalise(
+    program: Option<&str>,
+    appname: Option<&str>,
+    message: &str,
+    event: &mut Event,
+) -> bool {
     if message.is_empty() {
         return false;
     }
@@ -78,7 +92,13 @@ fn unwrap_repeated(message: &str) -> &str {
 // ---- helpers shared by the program modules ----
 
 /// Sets the ECS categorisation fields.
-pub(crate) fn categorise(event: &mut Event, category: &str, kind: &str, action: &str, outcome: Option<&str>) {
+pub(crate) fn categorise(
+    event: &mut Event,
+    category: &str,
+    kind: &str,
+    action: &str,
+    outcome: Option<&str>,
+) {
     event.set("event.category", Value::Array(vec![Value::from(category)]));
     event.set("event.type", Value::Array(vec![Value::from(kind)]));
     event.set("event.action", action);
@@ -107,8 +127,9 @@ pub(crate) fn set_user(event: &mut Event, name: &str) {
     }
 }
 
-/// `{prefix}.ip` + `related.ip` for an IP address, else `{prefix}.domain` + `related.hosts`.
-pub(crate) fn set_address(event: &mut Event, prefix: &str, address: &str) {
+/// `source.ip` + `related.ip` for an IP address, else `source.domain` + `related.hosts`
+/// for a host name. Brackets around IPv6 are removed.
+pub(crate) fn set_source_address(event: &mut Event, address: &str) {
     let address = address.trim_start_matches('[').trim_end_matches(']');
     if address.is_empty() {
         return;
@@ -116,9 +137,9 @@ pub(crate) fn set_address(event: &mut Event, prefix: &str, address: &str) {
     if let Ok(ip) = address.parse::<IpAddr>() {
         let ip = ip.to_string();
         push_related(event, "related.ip", &ip);
-        event.set(&format!("{prefix}.ip"), ip);
+        event.set("source.ip", ip);
     } else {
-        event.set(&format!("{prefix}.domain"), address);
+        event.set("source.domain", address);
         push_related(event, "related.hosts", address);
     }
 }
@@ -137,7 +158,9 @@ mod tests {
     #[test]
     fn repeated_is_unwrapped() {
         assert_eq!(
-            unwrap_repeated("message repeated 5 times: [ Failed password for root from 1.2.3.4 port 22]"),
+            unwrap_repeated(
+                "message repeated 5 times: [ Failed password for root from 1.2.3.4 port 22]"
+            ),
             "Failed password for root from 1.2.3.4 port 22"
         );
         assert_eq!(unwrap_repeated("message repeated"), "message repeated");
@@ -146,11 +169,16 @@ mod tests {
     #[test]
     fn addresses() {
         let mut event = Event::new();
-        set_address(&mut event, "source", "10.0.0.1");
-        set_address(&mut event, "source", "10.0.0.1");
-        set_address(&mut event, "destination", "example.com");
+        set_source_address(&mut event, "10.0.0.1");
+        set_source_address(&mut event, "10.0.0.1");
         assert_eq!(event.get_str("source.ip"), Some("10.0.0.1"));
-        assert_eq!(event.get("related.ip"), Some(&serde_json::json!(["10.0.0.1"])));
-        assert_eq!(event.get("related.hosts"), Some(&serde_json::json!(["example.com"])));
+        set_source_address(&mut event, "[2001:db8::1]");
+        assert_eq!(event.get_str("source.ip"), Some("2001:db8::1"));
+        set_source_address(&mut event, "example.com");
+        set_source_address(&mut event, "");
+        assert_eq!(event.get_str("source.domain"), Some("example.com"));
+        let related =
+            serde_json::json!({"ip": ["10.0.0.1", "2001:db8::1"], "hosts": ["example.com"]});
+        assert_eq!(event.get("related"), Some(&related));
     }
 }

@@ -14,7 +14,7 @@
 
 use vigil_core::Event;
 
-use super::{categorise, set_address, set_user};
+use super::{categorise, set_source_address, set_user};
 
 /// Recognises a message from any program that starts with `pam_unix(svc:type): ` or
 /// `PAM `, or a bare body (see [`parse_body`]).
@@ -43,7 +43,13 @@ pub fn parse_body(body: &str, event: &mut Event) -> bool {
         auth_failure(kv, event);
         true
     } else if body.starts_with("check pass; user unknown") {
-        categorise(event, "authentication", "info", "user_unknown", Some("failure"));
+        categorise(
+            event,
+            "authentication",
+            "info",
+            "user_unknown",
+            Some("failure"),
+        );
         true
     } else if let Some(rest) = body.strip_prefix("session opened for user ") {
         categorise(event, "session", "start", "session_opened", Some("success"));
@@ -60,17 +66,26 @@ pub fn parse_body(body: &str, event: &mut Event) -> bool {
 
 /// `X by (uid=0)`, `root(uid=0) by alice(uid=1000)` -> the session user.
 fn session_user(rest: &str) -> &str {
-    let user = rest.split_once(" by ").map_or(rest, |(user, _)| user).trim();
+    let user = rest
+        .split_once(" by ")
+        .map_or(rest, |(user, _)| user)
+        .trim();
     user.split_once('(').map_or(user, |(name, _)| name)
 }
 
 /// `logname= uid=0 euid=0 tty=ssh ruser= rhost=IP  user=X`
 fn auth_failure(kv: &str, event: &mut Event) {
-    categorise(event, "authentication", "info", "authentication_failure", Some("failure"));
+    categorise(
+        event,
+        "authentication",
+        "info",
+        "authentication_failure",
+        Some("failure"),
+    );
     for item in kv.split_ascii_whitespace() {
         match item.split_once('=') {
             Some(("user", name)) => set_user(event, name),
-            Some(("rhost", host)) => set_address(event, "source", host),
+            Some(("rhost", host)) => set_source_address(event, host),
             _ => {}
         }
     }

@@ -17,7 +17,7 @@
 
 use vigil_core::Event;
 
-use super::{categorise, pam, set_address, set_port, set_user};
+use super::{categorise, pam, set_port, set_source_address, set_user};
 
 /// Recognises one sshd message; returns whether it was understood.
 pub fn parse(message: &str, event: &mut Event) -> bool {
@@ -33,7 +33,13 @@ pub fn parse(message: &str, event: &mut Event) -> bool {
     } else if let Some(rest) = msg.strip_prefix("Invalid user ") {
         invalid_user(rest, event)
     } else if let Some(user) = msg.strip_prefix("input_userauth_request: invalid user ") {
-        categorise(event, "authentication", "info", "ssh_invalid_user", Some("failure"));
+        categorise(
+            event,
+            "authentication",
+            "info",
+            "ssh_invalid_user",
+            Some("failure"),
+        );
         set_user(event, user);
         true
     } else if let Some(rest) = msg.strip_prefix("Connection closed by ") {
@@ -47,13 +53,25 @@ pub fn parse(message: &str, event: &mut Event) -> bool {
     } else if let Some(rest) = msg.strip_prefix("Address ") {
         address_maps_to(rest, event)
     } else if let Some(rest) = msg.strip_prefix("Disconnecting: Too many authentication failures") {
-        categorise(event, "authentication", "info", "ssh_too_many_auth_failures", Some("failure"));
+        categorise(
+            event,
+            "authentication",
+            "info",
+            "ssh_too_many_auth_failures",
+            Some("failure"),
+        );
         if let Some(user) = rest.strip_prefix(" for ") {
             set_user(event, user.strip_prefix("invalid user ").unwrap_or(user));
         }
         true
     } else if let Some(rest) = msg.strip_prefix("maximum authentication attempts exceeded for ") {
-        categorise(event, "authentication", "info", "ssh_too_many_auth_failures", Some("failure"));
+        categorise(
+            event,
+            "authentication",
+            "info",
+            "ssh_too_many_auth_failures",
+            Some("failure"),
+        );
         user_from_endpoint(rest.strip_prefix("invalid user ").unwrap_or(rest), event);
         true
     } else if let Some(rest) = msg.strip_prefix("Did not receive identification string from ") {
@@ -98,7 +116,13 @@ fn user_from_endpoint(rest: &str, event: &mut Event) {
 
 /// `X from IP[ port N]`
 fn invalid_user(rest: &str, event: &mut Event) -> bool {
-    categorise(event, "authentication", "info", "ssh_invalid_user", Some("failure"));
+    categorise(
+        event,
+        "authentication",
+        "info",
+        "ssh_invalid_user",
+        Some("failure"),
+    );
     user_from_endpoint(rest, event);
     true
 }
@@ -106,7 +130,7 @@ fn invalid_user(rest: &str, event: &mut Event) -> bool {
 /// `IP[ port N][ anything]`: sets `source.*`.
 fn endpoint(s: &str, event: &mut Event) {
     let (addr, rest) = s.split_once(' ').unwrap_or((s, ""));
-    set_address(event, "source", addr);
+    set_source_address(event, addr);
     if let Some(port) = rest.strip_prefix("port ") {
         set_port(event, port.split(' ').next().unwrap_or(""));
     }
@@ -149,14 +173,16 @@ fn received_disconnect(rest: &str, event: &mut Event) -> bool {
         },
     };
     categorise(event, "authentication", "end", "ssh_disconnect", None);
-    set_address(event, "source", addr);
+    set_source_address(event, addr);
     if let Some(port) = port {
         set_port(event, port);
     }
     // Drop the numeric SSH disconnect code: `11: Bye Bye` -> `Bye Bye`.
     let reason = reason.trim_start();
     let reason = match reason.split_once(':') {
-        Some((code, text)) if !code.is_empty() && code.bytes().all(|c| c.is_ascii_digit()) => text.trim(),
+        Some((code, text)) if !code.is_empty() && code.bytes().all(|c| c.is_ascii_digit()) => {
+            text.trim()
+        }
         _ => reason.trim(),
     };
     if !reason.is_empty() {
@@ -173,9 +199,15 @@ fn reverse_mapping(rest: &str, event: &mut Event) -> bool {
     let Some((ip, _)) = after.split_once(']') else {
         return false;
     };
-    categorise(event, "authentication", "info", "ssh_reverse_mapping_failed", None);
-    set_address(event, "source", ip);
-    set_address(event, "source", host);
+    categorise(
+        event,
+        "authentication",
+        "info",
+        "ssh_reverse_mapping_failed",
+        None,
+    );
+    set_source_address(event, ip);
+    set_source_address(event, host);
     true
 }
 
@@ -187,8 +219,14 @@ fn address_maps_to(rest: &str, event: &mut Event) -> bool {
     let Some((host, _)) = after.split_once(", ") else {
         return false;
     };
-    categorise(event, "authentication", "info", "ssh_reverse_mapping_failed", None);
-    set_address(event, "source", ip);
-    set_address(event, "source", host);
+    categorise(
+        event,
+        "authentication",
+        "info",
+        "ssh_reverse_mapping_failed",
+        None,
+    );
+    set_source_address(event, ip);
+    set_source_address(event, host);
     true
 }

@@ -132,47 +132,61 @@ fn build(text: &str, header: Header<'_>) -> Event {
     }
     if let Some(host) = header.hostname {
         event.set("host.name", host);
-        event.set("log.syslog.hostname", host);
     }
     if let Some(program) = header.program {
         event.set("process.name", program);
     }
+    if let Some(pid) = header.procid.and_then(pid_number) {
+        event.set("process.pid", pid);
+    }
+    // `log.syslog` is built as one object: cheaper than a dotted set per field.
+    let mut syslog = Map::new();
+    let mut put = |key: &str, value: Value| {
+        syslog.insert(key.to_string(), value);
+    };
+    if let Some(host) = header.hostname {
+        put("hostname", host.into());
+    }
     if let Some(app) = header.appname {
-        event.set("log.syslog.appname", app);
+        put("appname", app.into());
     }
     if let Some(procid) = header.procid {
-        event.set("log.syslog.procid", procid);
-        if let Some(pid) = pid_number(procid) {
-            event.set("process.pid", pid);
-        }
+        put("procid", procid.into());
     }
     if let Some(msgid) = header.msgid {
-        event.set("log.syslog.msgid", msgid);
+        put("msgid", msgid.into());
     }
     if let Some(version) = header.version {
-        event.set("log.syslog.version", version.to_string());
+        put("version", version.to_string().into());
     }
     if let Some(sd) = header.structured_data {
-        event.set("log.syslog.structured_data", Value::Object(sd));
+        put("structured_data", Value::Object(sd));
     }
     if let Some(pri) = header.pri {
         let facility = usize::from(pri >> 3);
         let severity = usize::from(pri & 7);
-        event.set("log.syslog.priority", pri);
-        event.set("log.syslog.facility.code", facility);
-        if let Some(name) = FACILITY_NAMES.get(facility) {
-            event.set("log.syslog.facility.name", *name);
-        }
-        event.set("log.syslog.severity.code", severity);
-        if let Some(name) = SEVERITY_NAMES.get(severity) {
-            event.set("log.syslog.severity.name", *name);
-        }
+        put("priority", pri.into());
+        put("facility", code_and_name(facility, &FACILITY_NAMES));
+        put("severity", code_and_name(severity, &SEVERITY_NAMES));
+    }
+    if !syslog.is_empty() {
+        event.set("log.syslog", Value::Object(syslog));
     }
     if let Some(err) = header.sd_error {
         add_failure(&mut event, &err.to_string());
     }
     programs::normalise(header.program, header.appname, header.message, &mut event);
     event
+}
+
+/// `{"code": n, "name": "..."}` (no name for an unknown code).
+fn code_and_name(code: usize, names: &[&str]) -> Value {
+    let mut object = Map::new();
+    object.insert("code".to_string(), code.into());
+    if let Some(name) = names.get(code) {
+        object.insert("name".to_string(), (*name).into());
+    }
+    Value::Object(object)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! RFC 3164 (BSD) headers: `[<PRI>]TIMESTAMP [HOSTNAME ]TAG[PID]: MSG`, where TIMESTAMP
 //! is `Mmm dd hh:mm:ss` (year inferred, zone assumed) or an ISO 8601 instant (rsyslog's
 //! high-precision format). TAG forms: `sshd:`, `sshd[123]:`, `sshd(pam_unix)[19939]:`,
-//! `/usr/sbin/cron[9]:`, and the two-word `syslogd 1.4.1:` / `-- root[2421]:` seen in
+//! `/usr/sbin/cron[9]:` (program `cron`), `postfix/smtpd[5]:`, and the two-word `syslogd 1.4.1:` / `-- root[2421]:` seen in
 //! real files. `process.name` is the program proper (`sshd`), the full tag goes to
 //! `log.syslog.appname`. With a PRI but no recognisable header the whole rest is MSG
 //! (RFC 3164 4.3.3), which is not a parse failure.
@@ -26,7 +26,11 @@ pub(super) struct Tag<'a> {
 }
 
 /// Parses everything after the optional `<PRI>`.
-pub(super) fn parse<'a>(rest: &'a str, pri: Option<u8>, ctx: &ParseContext) -> Result<Header<'a>, SyslogError> {
+pub(super) fn parse<'a>(
+    rest: &'a str,
+    pri: Option<u8>,
+    ctx: &ParseContext,
+) -> Result<Header<'a>, SyslogError> {
     match timestamp(rest, ctx) {
         Ok((t, len)) => {
             let (hostname, tag, message) = split_host_tag(rest.get(len..).unwrap_or(""));
@@ -63,7 +67,8 @@ fn header<'a>(
 fn timestamp(s: &str, ctx: &ParseContext) -> Result<(DateTime<Utc>, usize), SyslogError> {
     let b = s.as_bytes();
     if let Some((bsd, len)) = time::parse_bsd(b) {
-        let t = time::resolve_bsd(&bsd, ctx.default_offset, ctx.received).ok_or(SyslogError::InvalidTimestamp)?;
+        let t = time::resolve_bsd(&bsd, ctx.default_offset, ctx.received)
+            .ok_or(SyslogError::InvalidTimestamp)?;
         return Ok((t, len));
     }
     let iso_like = b.len() >= 19
@@ -76,7 +81,8 @@ fn timestamp(s: &str, ctx: &ParseContext) -> Result<(DateTime<Utc>, usize), Sysl
     }
     let len = b.iter().position(|c| *c == b' ').unwrap_or(b.len());
     let token = s.get(..len).unwrap_or("");
-    let t = time::parse_iso8601(token, Some(ctx.default_offset)).ok_or(SyslogError::InvalidTimestamp)?;
+    let t = time::parse_iso8601(token, Some(ctx.default_offset))
+        .ok_or(SyslogError::InvalidTimestamp)?;
     Ok((t, len))
 }
 
@@ -98,7 +104,9 @@ fn split_host_tag(after: &str) -> (Option<&str>, Option<Tag<'_>>, &str) {
 }
 
 fn is_tag_word(word: &str) -> bool {
-    word.len() > 1 && (word.ends_with(':') || (word.contains('[') && (word.ends_with(']') || word.ends_with("]:"))))
+    word.len() > 1
+        && (word.ends_with(':')
+            || (word.contains('[') && (word.ends_with(']') || word.ends_with("]:"))))
 }
 
 /// End of a tag word starting at `start`: the first `:`, `[` or space (bounded).
@@ -157,7 +165,12 @@ fn after_colon(s: &str, colon: usize, program_end: usize) -> Option<(Tag<'_>, &s
 /// `TAG[PID]: MSG` (colon optional) with the `[` at `bracket`.
 fn after_pid(s: &str, bracket: usize) -> Option<(Tag<'_>, &str)> {
     let b = s.as_bytes();
-    let close = bracket + 1 + b.get(bracket + 1..)?.iter().take(MAX_PID + 1).position(|c| *c == b']')?;
+    let close = bracket
+        + 1
+        + b.get(bracket + 1..)?
+            .iter()
+            .take(MAX_PID + 1)
+            .position(|c| *c == b']')?;
     let rest = match b.get(close + 1) {
         None => "",
         Some(b':') | Some(b' ') => s.get(close + 2..).unwrap_or(""),
@@ -172,14 +185,15 @@ fn after_pid(s: &str, bracket: usize) -> Option<(Tag<'_>, &str)> {
     Some((tag, rest.trim_start_matches(' ')))
 }
 
-/// The program proper of a tag: without a `(module)` suffix or a directory.
+/// The program proper of a tag: without a `(module)` suffix, and the file name of an
+/// absolute path (`/usr/sbin/cron` -> `cron`; `postfix/smtpd` stays as it is).
 fn program_name(tag: &str) -> &str {
     let tag = match tag.rfind('(') {
         Some(open) if open > 0 && tag.ends_with(')') => &tag[..open],
         _ => tag,
     };
     match tag.rsplit_once('/') {
-        Some((_, base)) if !base.is_empty() => base,
+        Some((_, base)) if tag.starts_with('/') && !base.is_empty() => base,
         _ => tag,
     }
 }
@@ -188,26 +202,62 @@ fn program_name(tag: &str) -> &str {
 mod tests {
     use super::*;
 
-    fn tag(s: &str) -> (Option<(&str, &str, Option<&str>)>, &str) {
+    type Parts<'a> = Option<(&'a str, &'a str, Option<&'a str>)>;
+
+    fn tag(s: &str) -> (Parts<'_>, &str) {
         let (t, msg) = parse_tag(s);
         (t.map(|t| (t.full, t.program, t.pid)), msg)
     }
 
     #[test]
     fn tag_forms() {
-        assert_eq!(tag("sshd[123]: hi"), (Some(("sshd", "sshd", Some("123"))), "hi"));
-        assert_eq!(tag("kernel: isapnp: x"), (Some(("kernel", "kernel", None)), "isapnp: x"));
+        assert_eq!(
+            tag("sshd[123]: hi"),
+            (Some(("sshd", "sshd", Some("123"))), "hi")
+        );
+        assert_eq!(
+            tag("kernel: isapnp: x"),
+            (Some(("kernel", "kernel", None)), "isapnp: x")
+        );
         assert_eq!(
             tag("sshd(pam_unix)[19939]: authentication failure; x"),
-            (Some(("sshd(pam_unix)", "sshd", Some("19939"))), "authentication failure; x")
+            (
+                Some(("sshd(pam_unix)", "sshd", Some("19939"))),
+                "authentication failure; x"
+            )
         );
-        assert_eq!(tag("syslogd 1.4.1: restart."), (Some(("syslogd 1.4.1", "syslogd", None)), "restart."));
-        assert_eq!(tag("-- root[2421]: ROOT LOGIN ON tty2"), (Some(("-- root", "-- root", Some("2421"))), "ROOT LOGIN ON tty2"));
-        assert_eq!(tag("/usr/sbin/cron[9]: x"), (Some(("/usr/sbin/cron", "cron", Some("9"))), "x"));
-        assert_eq!(tag("sshd[12] no colon"), (Some(("sshd", "sshd", Some("12"))), "no colon"));
+        assert_eq!(
+            tag("syslogd 1.4.1: restart."),
+            (Some(("syslogd 1.4.1", "syslogd", None)), "restart.")
+        );
+        assert_eq!(
+            tag("-- root[2421]: ROOT LOGIN ON tty2"),
+            (
+                Some(("-- root", "-- root", Some("2421"))),
+                "ROOT LOGIN ON tty2"
+            )
+        );
+        assert_eq!(
+            tag("/usr/sbin/cron[9]: x"),
+            (Some(("/usr/sbin/cron", "cron", Some("9"))), "x")
+        );
+        assert_eq!(
+            tag("postfix/smtpd[5]: connect"),
+            (
+                Some(("postfix/smtpd", "postfix/smtpd", Some("5"))),
+                "connect"
+            )
+        );
+        assert_eq!(
+            tag("sshd[12] no colon"),
+            (Some(("sshd", "sshd", Some("12"))), "no colon")
+        );
         assert_eq!(tag("sshd:"), (Some(("sshd", "sshd", None)), ""));
         assert_eq!(tag("http://x y"), (None, "http://x y"));
-        assert_eq!(tag("just some words: here"), (None, "just some words: here"));
+        assert_eq!(
+            tag("just some words: here"),
+            (None, "just some words: here")
+        );
         assert_eq!(tag(": x"), (None, ": x"));
         assert_eq!(tag("a[1"), (None, "a[1"));
         assert_eq!(tag("a[1]x"), (None, "a[1]x"));
@@ -217,7 +267,10 @@ mod tests {
     #[test]
     fn host_and_tag() {
         let (h, t, m) = split_host_tag(" combo  -- root[2421]: ROOT LOGIN ON tty2");
-        assert_eq!((h, t.map(|t| t.program), m), (Some("combo"), Some("-- root"), "ROOT LOGIN ON tty2"));
+        assert_eq!(
+            (h, t.map(|t| t.program), m),
+            (Some("combo"), Some("-- root"), "ROOT LOGIN ON tty2")
+        );
         let (h, t, m) = split_host_tag(" sshd[5]: hi");
         assert_eq!((h, t.map(|t| t.program), m), (None, Some("sshd"), "hi"));
         let (h, t, m) = split_host_tag(" host just text");

@@ -25,7 +25,8 @@ pub(super) fn version(rest: &str, has_pri: bool) -> Option<(u32, &str)> {
     }
     let after = &b[i + 1..];
     let nil_timestamp = after.first() == Some(&b'-') && matches!(after.get(1), None | Some(b' '));
-    let date_like = after.len() >= 5 && after[..4].iter().all(u8::is_ascii_digit) && after[4] == b'-';
+    let date_like =
+        after.len() >= 5 && after[..4].iter().all(u8::is_ascii_digit) && after[4] == b'-';
     let plausible = if has_pri {
         nil_timestamp || date_like
     } else {
@@ -51,7 +52,8 @@ pub(super) fn parse(s: &str, pri: Option<u8>, version: u32) -> Result<Header<'_>
     let (timestamp, s) = field(s, "HOSTNAME")?;
     let timestamp = match timestamp {
         Some(ts) => Some(
-            time::parse_iso8601(ts, None).ok_or_else(|| SyslogError::Invalid5424Timestamp(ts.to_string()))?,
+            time::parse_iso8601(ts, None)
+                .ok_or_else(|| SyslogError::Invalid5424Timestamp(ts.to_string()))?,
         ),
         None => None,
     };
@@ -83,10 +85,13 @@ pub(super) fn parse(s: &str, pri: Option<u8>, version: u32) -> Result<Header<'_>
     })
 }
 
+/// Decoded STRUCTURED-DATA (`None` for NILVALUE) and the MSG after it.
+pub type StructuredDataAndMsg<'a> = (Option<Map<String, Value>>, &'a str);
+
 /// Decodes STRUCTURED-DATA at the start of `s` (`-` or one or more `[id param="v"...]`),
 /// returning it (`None` for NILVALUE) and the MSG that follows (leading space removed).
 /// Text that is neither `-` nor `[` is taken as MSG with no structured data.
-pub fn parse_structured_data(s: &str) -> Result<(Option<Map<String, Value>>, &str), StructuredDataError> {
+pub fn parse_structured_data(s: &str) -> Result<StructuredDataAndMsg<'_>, StructuredDataError> {
     let b = s.as_bytes();
     match b.first() {
         None => return Ok((None, "")),
@@ -104,7 +109,9 @@ pub fn parse_structured_data(s: &str) -> Result<(Option<Map<String, Value>>, &st
     match b.get(pos) {
         None => Ok((Some(sd), "")),
         Some(b' ') => Ok((Some(sd), s.get(pos + 1..).unwrap_or(""))),
-        Some(_) => Err(StructuredDataError("expected a space after the last element")),
+        Some(_) => Err(StructuredDataError(
+            "expected a space after the last element",
+        )),
     }
 }
 
@@ -113,7 +120,11 @@ fn is_name_char(c: u8) -> bool {
 }
 
 /// Parses one SD-ELEMENT after its `[`; returns the position after its `]`.
-fn parse_element(s: &str, mut pos: usize, sd: &mut Map<String, Value>) -> Result<usize, StructuredDataError> {
+fn parse_element(
+    s: &str,
+    mut pos: usize,
+    sd: &mut Map<String, Value>,
+) -> Result<usize, StructuredDataError> {
     let b = s.as_bytes();
     let id_start = pos;
     while pos < b.len() && is_name_char(b[pos]) {
@@ -132,7 +143,11 @@ fn parse_element(s: &str, mut pos: usize, sd: &mut Map<String, Value>) -> Result
             }
             Some(b' ') => pos += 1,
             None => return Err(StructuredDataError("unterminated element")),
-            Some(_) => return Err(StructuredDataError("invalid character in SD-ID or after a param")),
+            Some(_) => {
+                return Err(StructuredDataError(
+                    "invalid character in SD-ID or after a param",
+                ))
+            }
         }
         if b.get(pos) == Some(&b']') {
             continue;
@@ -165,7 +180,11 @@ fn parse_element(s: &str, mut pos: usize, sd: &mut Map<String, Value>) -> Result
         // `pos` is at an ASCII quote, so both ends are char boundaries.
         let raw = s.get(value_start..pos).unwrap_or("");
         pos += 1;
-        let value = if escaped { unescape(raw) } else { raw.to_string() };
+        let value = if escaped {
+            unescape(raw)
+        } else {
+            raw.to_string()
+        };
         add_param(&mut params, name, value);
     }
     // A repeated SD-ID (not allowed by the RFC) merges into the first.
@@ -229,7 +248,9 @@ mod tests {
 
     #[test]
     fn structured_data_elements_and_escapes() {
-        let (v, msg) = sd(r#"[exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"] hi"#);
+        let (v, msg) = sd(
+            r#"[exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"] hi"#,
+        );
         assert_eq!(
             v,
             json!({"exampleSDID@32473": {"iut": "3", "eventSource": "Application", "eventID": "1011"},
@@ -248,16 +269,30 @@ mod tests {
         assert_eq!(sd("- msg"), (Value::Null, "msg"));
         assert_eq!(sd("-"), (Value::Null, ""));
         assert_eq!(sd("plain msg"), (Value::Null, "plain msg"));
-        for bad in [r#"[a p="x"#, "[", "[]", r#"[a p=x]"#, r#"[a p="x"]junk"#, r#"[a ="x"]"#, r#"[a p="x\"#] {
+        for bad in [
+            r#"[a p="x"#,
+            "[",
+            "[]",
+            r#"[a p=x]"#,
+            r#"[a p="x"]junk"#,
+            r#"[a ="x"]"#,
+            r#"[a p="x\"#,
+        ] {
             assert_eq!(sd(bad).1, "<error>", "{bad}");
         }
     }
 
     #[test]
     fn version_detection() {
-        assert_eq!(version("1 2003-10-11T22:14:15.003Z x", true).map(|v| v.0), Some(1));
+        assert_eq!(
+            version("1 2003-10-11T22:14:15.003Z x", true).map(|v| v.0),
+            Some(1)
+        );
         assert_eq!(version("1 - - - - -", true).map(|v| v.0), Some(1));
-        assert_eq!(version("1 2003-10-11T22:14:15.003Z x", false).map(|v| v.0), Some(1));
+        assert_eq!(
+            version("1 2003-10-11T22:14:15.003Z x", false).map(|v| v.0),
+            Some(1)
+        );
         assert_eq!(version("1 - - - - -", false), None);
         assert_eq!(version("10 apples", true), None);
         assert_eq!(version("Oct 11 22:14:15", true), None);
