@@ -53,6 +53,11 @@ pub const MAX_RAW_LEN: usize = 1 << 30;
 /// zstd compression level of the writer.
 pub const COMPRESSION_LEVEL: i32 = 3;
 
+/// Largest stored payload for `raw_len` bytes of records (zstd's worst case, generously).
+pub fn max_payload_len(raw_len: usize) -> usize {
+    raw_len + raw_len / 128 + 4096
+}
+
 /// Why bytes are not a valid header, payload or record list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
@@ -125,7 +130,9 @@ pub fn parse_segment_header(b: &[u8]) -> Result<u64, FrameError> {
     }
     let version = u32_at(b, 8);
     if version != SEGMENT_VERSION {
-        return Err(FrameError::Invalid(format!("unsupported segment version {version}")));
+        return Err(FrameError::Invalid(format!(
+            "unsupported segment version {version}"
+        )));
     }
     Ok(u64_at(b, 12))
 }
@@ -190,7 +197,9 @@ impl FrameHeader {
         }
         let version = b[4];
         if version != FRAME_VERSION {
-            return Err(FrameError::Invalid(format!("unsupported frame version {version}")));
+            return Err(FrameError::Invalid(format!(
+                "unsupported frame version {version}"
+            )));
         }
         let flags = b[5];
         if flags & !FLAG_ZSTD != 0 || b[7] != 0 {
@@ -224,10 +233,22 @@ impl FrameHeader {
                 header.raw_len, header.count
             )));
         }
-        if header.flags & FLAG_ZSTD == 0 && header.payload_len != header.raw_len {
-            return Err(FrameError::Invalid("uncompressed payload length mismatch".into()));
+        if header.payload_len as usize > max_payload_len(header.raw_len as usize) {
+            return Err(FrameError::Invalid(format!(
+                "payload length {} impossible for raw length {}",
+                header.payload_len, header.raw_len
+            )));
         }
-        if header.first_seq.checked_add(u64::from(header.count)).is_none() {
+        if header.flags & FLAG_ZSTD == 0 && header.payload_len != header.raw_len {
+            return Err(FrameError::Invalid(
+                "uncompressed payload length mismatch".into(),
+            ));
+        }
+        if header
+            .first_seq
+            .checked_add(u64::from(header.count))
+            .is_none()
+        {
             return Err(FrameError::Invalid("sequence number overflow".into()));
         }
         Ok(header)
@@ -394,9 +415,19 @@ impl FrameEncoder {
     }
 
     /// Encodes records with consecutive sequence numbers from `first_seq` into one frame.
-    pub fn encode(&mut self, first_seq: u64, events: &[&[u8]]) -> Result<(FrameHeader, Vec<u8>), FrameError> {
+    pub fn encode(
+        &mut self,
+        first_seq: u64,
+        events: &[&[u8]],
+    ) -> Result<(FrameHeader, Vec<u8>), FrameError> {
         let header_seq = first_seq;
-        self.encode_records(header_seq, events.iter().enumerate().map(|(i, e)| (first_seq + i as u64, *e)))
+        self.encode_records(
+            header_seq,
+            events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (first_seq + i as u64, *e)),
+        )
     }
 
     /// Encodes arbitrary `(seq, bytes)` records into one frame whose header names
@@ -410,7 +441,9 @@ impl FrameEncoder {
         let mut count: u64 = 0;
         let mut first_id = None;
         for (seq, data) in records {
-            if data.len() > u32::MAX as usize || self.raw.len() + RECORD_HEADER_LEN + data.len() > MAX_RAW_LEN {
+            if data.len() > u32::MAX as usize
+                || self.raw.len() + RECORD_HEADER_LEN + data.len() > MAX_RAW_LEN
+            {
                 return Err(FrameError::Invalid(format!(
                     "a frame holds at most {MAX_RAW_LEN} bytes of records"
                 )));
@@ -419,20 +452,22 @@ impl FrameEncoder {
                 first_id = event_id(data);
             }
             self.raw.extend_from_slice(&seq.to_le_bytes());
-            self.raw.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            self.raw
+                .extend_from_slice(&(data.len() as u32).to_le_bytes());
             self.raw.extend_from_slice(data);
             count += 1;
         }
         if count == 0 {
             return Err(FrameError::Invalid("frame holds no records".into()));
         }
-        let count = u32::try_from(count).map_err(|_| FrameError::Invalid("too many records in one frame".into()))?;
+        let count = u32::try_from(count)
+            .map_err(|_| FrameError::Invalid("too many records in one frame".into()))?;
         let payload = self
             .compressor
             .compress(&self.raw)
             .map_err(|e| FrameError::Invalid(format!("compression failed: {e}")))?;
-        let payload_len =
-            u32::try_from(payload.len()).map_err(|_| FrameError::Invalid("compressed payload too large".into()))?;
+        let payload_len = u32::try_from(payload.len())
+            .map_err(|_| FrameError::Invalid("compressed payload too large".into()))?;
         let header = FrameHeader {
             first_seq: header_first_seq,
             count,
@@ -455,9 +490,14 @@ pub fn encode_frame(first_seq: u64, events: &[&[u8]]) -> Result<Vec<u8>, FrameEr
 }
 
 /// Encodes one frame of arbitrary `(seq, bytes)` records (see [`FrameEncoder::encode_records`]).
-pub fn encode_frame_records(header_first_seq: u64, records: &[(u64, &[u8])]) -> Result<Vec<u8>, FrameError> {
+pub fn encode_frame_records(
+    header_first_seq: u64,
+    records: &[(u64, &[u8])],
+) -> Result<Vec<u8>, FrameError> {
     let mut enc = FrameEncoder::new().map_err(|e| FrameError::Invalid(e.to_string()))?;
-    Ok(enc.encode_records(header_first_seq, records.iter().copied())?.1)
+    Ok(enc
+        .encode_records(header_first_seq, records.iter().copied())?
+        .1)
 }
 
 /// Searches `b` (starting after its first byte) for the start of a frame whose header
@@ -522,7 +562,10 @@ mod tests {
 
     #[test]
     fn event_ids() {
-        assert_eq!(event_id(br#"{"event":{"id":"abc"}}"#).as_deref(), Some("abc"));
+        assert_eq!(
+            event_id(br#"{"event":{"id":"abc"}}"#).as_deref(),
+            Some("abc")
+        );
         assert_eq!(event_id(br#"{"event.id":"flat"}"#).as_deref(), Some("flat"));
         assert_eq!(event_id(br#"{"event":{"id":7}}"#).as_deref(), Some("7"));
         assert_eq!(event_id(b"not json"), None);

@@ -17,8 +17,8 @@ pub type Hash = [u8; 32];
 
 /// The root of the empty tree: SHA-256 of the empty string.
 pub const EMPTY_ROOT: Hash = [
-    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41,
-    0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 ];
 
 /// The hash of one leaf: SHA-256(0x00 ‖ data).
@@ -191,14 +191,18 @@ fn consistency_ranges(old: u64, new: u64) -> Vec<Range> {
 
 fn check_index(index: u64, size: u64) -> Result<(), ProofError> {
     if index >= size {
-        return Err(ProofError::Invalid(format!("leaf {index} is not in a tree of size {size}")));
+        return Err(ProofError::Invalid(format!(
+            "leaf {index} is not in a tree of size {size}"
+        )));
     }
     Ok(())
 }
 
 fn check_consistency_sizes(old: u64, new: u64) -> Result<(), ProofError> {
     if old > new {
-        return Err(ProofError::Invalid(format!("old size {old} is larger than new size {new}")));
+        return Err(ProofError::Invalid(format!(
+            "old size {old} is larger than new size {new}"
+        )));
     }
     Ok(())
 }
@@ -213,7 +217,10 @@ fn hashes_of_ranges(leaves: &[Hash], ranges: &[Range]) -> Vec<Hash> {
 /// The inclusion proof of leaf `index` in the tree made of all of `leaves`.
 pub fn inclusion_path(leaves: &[Hash], index: u64) -> Result<Vec<Hash>, ProofError> {
     check_index(index, leaves.len() as u64)?;
-    Ok(hashes_of_ranges(leaves, &inclusion_ranges(index, leaves.len() as u64)))
+    Ok(hashes_of_ranges(
+        leaves,
+        &inclusion_ranges(index, leaves.len() as u64),
+    ))
 }
 
 /// The consistency proof between the tree of the first `old_size` leaves and the tree of all
@@ -228,7 +235,12 @@ pub fn consistency_path(leaves: &[Hash], old_size: u64) -> Result<Vec<Hash>, Pro
 }
 
 /// The root an inclusion proof leads to (RFC 9162 §2.1.3.2), to compare with a trusted root.
-pub fn root_from_inclusion_proof(leaf: &Hash, index: u64, size: u64, proof: &[Hash]) -> Result<Hash, ProofError> {
+pub fn root_from_inclusion_proof(
+    leaf: &Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+) -> Result<Hash, ProofError> {
     check_index(index, size)?;
     let mut fnode = index;
     let mut snode = size - 1;
@@ -258,7 +270,13 @@ pub fn root_from_inclusion_proof(leaf: &Hash, index: u64, size: u64, proof: &[Ha
 }
 
 /// Checks that `leaf` is at `index` in the tree of `size` leaves whose root is `root`.
-pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> Result<(), ProofError> {
+pub fn verify_inclusion(
+    leaf: &Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), ProofError> {
     if root_from_inclusion_proof(leaf, index, size, proof)? == *root {
         Ok(())
     } else {
@@ -341,7 +359,10 @@ pub fn verify_consistency(
 
 /// Computes the hashes of disjoint leaf ranges with one pass over the journal from the
 /// smallest range start. Memory: one compact tree per range (O(log² n) hashes).
-fn stream_range_hashes(reader: &JournalReader, ranges: &[Range]) -> Result<Vec<Hash>, JournalError> {
+fn stream_range_hashes(
+    reader: &JournalReader,
+    ranges: &[Range],
+) -> Result<Vec<Hash>, JournalError> {
     let Some(start) = ranges.iter().map(|r| r.0).min() else {
         return Ok(Vec::new());
     };
@@ -381,7 +402,11 @@ fn stream_range_hashes(reader: &JournalReader, ranges: &[Range]) -> Result<Vec<H
 
 /// The RFC 6962 inclusion proof of record `index` in the tree of the journal's first `size`
 /// records, computed by reading the journal (O(size) hashing, O(log² size) memory).
-pub fn inclusion_proof(reader: &JournalReader, index: u64, size: u64) -> Result<Vec<Hash>, JournalError> {
+pub fn inclusion_proof(
+    reader: &JournalReader,
+    index: u64,
+    size: u64,
+) -> Result<Vec<Hash>, JournalError> {
     check_index(index, size).map_err(|e| JournalError::Proof(e.to_string()))?;
     if size > reader.len() {
         return Err(JournalError::Proof(format!(
@@ -394,7 +419,11 @@ pub fn inclusion_proof(reader: &JournalReader, index: u64, size: u64) -> Result<
 
 /// The RFC 6962 consistency proof between the journal's trees of `old_size` and `new_size`
 /// records, computed by reading the journal.
-pub fn consistency_proof(reader: &JournalReader, old_size: u64, new_size: u64) -> Result<Vec<Hash>, JournalError> {
+pub fn consistency_proof(
+    reader: &JournalReader,
+    old_size: u64,
+    new_size: u64,
+) -> Result<Vec<Hash>, JournalError> {
     check_consistency_sizes(old_size, new_size).map_err(|e| JournalError::Proof(e.to_string()))?;
     if new_size > reader.len() {
         return Err(JournalError::Proof(format!(
@@ -564,7 +593,9 @@ mod tests {
 
     #[test]
     fn compact_tree_matches_recursive_definition() {
-        let data: Vec<Vec<u8>> = (0..70u32).map(|i| format!("{{\"n\":{i}}}").into_bytes()).collect();
+        let data: Vec<Vec<u8>> = (0..70u32)
+            .map(|i| format!("{{\"n\":{i}}}").into_bytes())
+            .collect();
         let mut tree = CompactTree::new();
         for n in 1..=data.len() {
             tree.push_data(&data[n - 1]);
@@ -588,8 +619,17 @@ mod tests {
                 verify_inclusion(&leaves[m], m as u64, n as u64, &p, &root).unwrap();
                 if n > 1 {
                     let wrong = (m + 1) % n;
-                    assert!(verify_inclusion(&leaves[wrong], m as u64, n as u64, &p, &root).is_err());
-                    assert!(verify_inclusion(&leaves[m], m as u64, n as u64 + 1, &p, &root).is_err());
+                    assert!(
+                        verify_inclusion(&leaves[wrong], m as u64, n as u64, &p, &root).is_err()
+                    );
+                    let mut bent = p.clone();
+                    bent[0][0] ^= 1;
+                    assert!(
+                        verify_inclusion(&leaves[m], m as u64, n as u64, &bent, &root).is_err()
+                    );
+                    assert!(
+                        verify_inclusion(&leaves[m], m as u64, n as u64, &p[1..], &root).is_err()
+                    );
                 }
                 let c = consistency_path(&leaves[..n], m as u64).unwrap();
                 if m > 0 {
@@ -608,7 +648,16 @@ mod tests {
 
     #[test]
     fn split_points() {
-        for (n, k) in [(2u64, 1u64), (3, 2), (4, 2), (5, 4), (8, 4), (9, 8), (1000, 512), (1 << 40, 1 << 39)] {
+        for (n, k) in [
+            (2u64, 1u64),
+            (3, 2),
+            (4, 2),
+            (5, 4),
+            (8, 4),
+            (9, 8),
+            (1000, 512),
+            (1 << 40, 1 << 39),
+        ] {
             assert_eq!(split_point(n), k, "n={n}");
         }
     }
