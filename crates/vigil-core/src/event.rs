@@ -180,7 +180,8 @@ impl Event {
     /// Appends the canonical bytes to `out`.
     pub fn write_canonical(&self, out: &mut Vec<u8>) {
         // Serialising a BTreeMap-backed JSON map to a Vec cannot fail.
-        serde_json::to_writer(out, &self.fields).expect("serialising a JSON map to memory never fails");
+        serde_json::to_writer(out, &self.fields)
+            .expect("serialising a JSON map to memory never fails");
     }
 
     /// Parses canonical bytes back into an event.

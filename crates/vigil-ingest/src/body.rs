@@ -75,7 +75,11 @@ pub fn decode_body<'a>(
 }
 
 /// Splits an NDJSON body into events and rejections. Blank lines are skipped.
-pub fn parse_ndjson(body: &[u8], ctx: &ParseContext, max_line: usize) -> (Vec<Event>, Vec<Rejection>) {
+pub fn parse_ndjson(
+    body: &[u8],
+    ctx: &ParseContext,
+    max_line: usize,
+) -> (Vec<Event>, Vec<Rejection>) {
     let mut events = Vec::new();
     let mut rejections = Vec::new();
     for (index, raw_line) in body.split(|&b| b == b'\n').enumerate() {
@@ -87,7 +91,10 @@ pub fn parse_ndjson(body: &[u8], ctx: &ParseContext, max_line: usize) -> (Vec<Ev
         if line.len() > max_line {
             rejections.push(Rejection {
                 line: number,
-                reason: format!("line is {} bytes, over the {max_line}-byte limit", line.len()),
+                reason: format!(
+                    "line is {} bytes, over the {max_line}-byte limit",
+                    line.len()
+                ),
             });
             continue;
         }
@@ -160,17 +167,27 @@ mod tests {
     #[test]
     fn gzip_bodies_decode_and_truncated_gzip_is_an_error() {
         let body = gzip(b"{\"message\":\"hi\"}\n");
-        assert_eq!(decode_body(&body, Some("gzip"), 1 << 20).map(|b| b.into_owned()), Ok(b"{\"message\":\"hi\"}\n".to_vec()));
+        assert_eq!(
+            decode_body(&body, Some("gzip"), 1 << 20).map(|b| b.into_owned()),
+            Ok(b"{\"message\":\"hi\"}\n".to_vec())
+        );
         assert_eq!(decode_body(&body, None, 1 << 20).map(|b| b.len()), Ok(17));
         let cut = &body[..body.len() / 2];
-        assert!(matches!(decode_body(cut, Some("gzip"), 1 << 20), Err(BodyError::Gzip(_))));
+        assert!(matches!(
+            decode_body(cut, Some("gzip"), 1 << 20),
+            Err(BodyError::Gzip(_))
+        ));
         assert_eq!(decode_body(b" \n", None, 10), Err(BodyError::Empty));
-        assert_eq!(decode_body(b"0123456789ab", None, 10), Err(BodyError::TooLarge { limit: 10 }));
+        assert_eq!(
+            decode_body(b"0123456789ab", None, 10),
+            Err(BodyError::TooLarge { limit: 10 })
+        );
     }
 
     #[test]
     fn ndjson_lines_become_events_or_rejections() {
-        let body = b"{\"message\":\"a\",\"source.ip\":\"10.0.0.1\"}\n\nplain text line\n[1,2]\n{broken\n";
+        let body =
+            b"{\"message\":\"a\",\"source.ip\":\"10.0.0.1\"}\n\nplain text line\n[1,2]\n{broken\n";
         let (events, rejections) = parse_ndjson(body, &ctx(), 1 << 20);
         assert_eq!(events.len(), 3);
         assert_eq!(events[0].get_str("source.ip"), Some("10.0.0.1"));

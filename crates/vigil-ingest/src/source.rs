@@ -58,9 +58,16 @@ mod tests {
         let mut event = Event::new();
         event.set("@timestamp", "not a time");
         let peer: SocketAddr = ([127, 0, 0, 1], 5000).into();
-        finalize(&mut event, &SourceInfo::network("syslog-udp", peer), received);
+        finalize(
+            &mut event,
+            &SourceInfo::network("syslog-udp", peer),
+            received,
+        );
         assert_eq!(event.id().map(str::len), Some(32));
-        assert_eq!(event.get_str("@timestamp"), Some("2026-03-01T10:00:00.000Z"));
+        assert_eq!(
+            event.get_str("@timestamp"),
+            Some("2026-03-01T10:00:00.000Z")
+        );
         assert_eq!(event.get_str("event.created_raw"), Some("not a time"));
         assert_eq!(event.get_str("log.source.name"), Some("syslog-udp"));
         assert_eq!(event.get_str("log.source.address"), Some("127.0.0.1:5000"));

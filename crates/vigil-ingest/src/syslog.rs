@@ -30,7 +30,8 @@ pub struct SyslogSettings {
 impl Default for SyslogSettings {
     fn default() -> Self {
         Self {
-            default_offset: FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!("zero offset is valid")),
+            default_offset: FixedOffset::east_opt(0)
+                .unwrap_or_else(|| unreachable!("zero offset is valid")),
             max_frame: 4 * 1024 * 1024,
             max_connections: 1024,
         }
@@ -43,7 +44,13 @@ pub const TAG_TRUNCATED: &str = "_truncated";
 /// Most events read from one socket before they are handed to the pipeline as one batch.
 const MAX_BATCH: usize = 1024;
 
-fn parse_frame(bytes: &[u8], truncated: bool, ctx: &ParseContext, source: &SourceInfo, metrics: &IngestMetrics) -> Event {
+fn parse_frame(
+    bytes: &[u8],
+    truncated: bool,
+    ctx: &ParseContext,
+    source: &SourceInfo,
+    metrics: &IngestMetrics,
+) -> Event {
     let mut event = parse_syslog(bytes, ctx);
     if truncated {
         event.add_tag(TAG_TRUNCATED);
@@ -57,7 +64,12 @@ fn parse_frame(bytes: &[u8], truncated: bool, ctx: &ParseContext, source: &Sourc
 }
 
 /// Serves syslog over UDP until the sink closes.
-pub async fn serve_udp(socket: UdpSocket, sink: Sink, settings: SyslogSettings, metrics: Arc<IngestMetrics>) {
+pub async fn serve_udp(
+    socket: UdpSocket,
+    sink: Sink,
+    settings: SyslogSettings,
+    metrics: Arc<IngestMetrics>,
+) {
     let mut buf = vec![0u8; 65536];
     let mut batch: Vec<Event> = Vec::new();
     loop {
@@ -108,7 +120,12 @@ fn trim_frame(bytes: &[u8]) -> &[u8] {
 }
 
 /// Accepts syslog TCP connections until the sink closes.
-pub async fn serve_tcp(listener: TcpListener, sink: Sink, settings: SyslogSettings, metrics: Arc<IngestMetrics>) {
+pub async fn serve_tcp(
+    listener: TcpListener,
+    sink: Sink,
+    settings: SyslogSettings,
+    metrics: Arc<IngestMetrics>,
+) {
     let slots = Arc::new(Semaphore::new(settings.max_connections));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -133,7 +150,9 @@ pub async fn serve_tcp(listener: TcpListener, sink: Sink, settings: SyslogSettin
             if let Err(e) = serve_connection(stream, peer, sink, &settings, &metrics).await {
                 tracing::debug!(%peer, error = %e, "syslog TCP connection ended with an error");
             }
-            metrics.tcp_connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            metrics
+                .tcp_connections
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             drop(permit);
         });
     }

@@ -87,7 +87,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this endpoint")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed on this endpoint",
+            )
         })
         .with_state(state)
 }
@@ -99,16 +102,21 @@ async fn ingest(
     body: Body,
 ) -> Result<Response, ApiError> {
     if let Some(reason) = state.pipeline.storage_error.lock().clone() {
-        let mut err = ApiError::new(StatusCode::INSUFFICIENT_STORAGE, format!("storage unavailable: {reason}"));
+        let mut err = ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            format!("storage unavailable: {reason}"),
+        );
         err.retry_after = Some(5);
         return Err(err);
     }
-    let raw = axum::body::to_bytes(body, state.max_body_bytes).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("body exceeds {} bytes", state.max_body_bytes),
-        )
-    })?;
+    let raw = axum::body::to_bytes(body, state.max_body_bytes)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("body exceeds {} bytes", state.max_body_bytes),
+            )
+        })?;
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -135,11 +143,18 @@ async fn ingest(
         Ok::<_, vigil_ingest::body::BodyError>((events, rejections))
     })
     .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("ingest task failed: {e}")))?;
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("ingest task failed: {e}"),
+        )
+    })?;
     let (events, rejections) = parsed.map_err(|e| {
         let status = match e {
             vigil_ingest::body::BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            vigil_ingest::body::BodyError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            vigil_ingest::body::BodyError::UnsupportedEncoding(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError::new(status, e.to_string())
@@ -148,7 +163,8 @@ async fn ingest(
     let accepted = events.len();
     let mut first_seq = None;
     if accepted > 0 {
-        let permit = match tokio::time::timeout(Duration::from_secs(2), state.sink.reserve()).await {
+        let permit = match tokio::time::timeout(Duration::from_secs(2), state.sink.reserve()).await
+        {
             Ok(Ok(permit)) => permit,
             Ok(Err(_)) => return Err(shutting_down()),
             Err(_) => {
@@ -169,7 +185,10 @@ async fn ingest(
                 first_seq = Some(range.start);
             }
             Ok(Err(AckError::Storage(reason))) => {
-                let mut err = ApiError::new(StatusCode::INSUFFICIENT_STORAGE, format!("storage unavailable: {reason}"));
+                let mut err = ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    format!("storage unavailable: {reason}"),
+                );
                 err.retry_after = Some(5);
                 return Err(err);
             }
@@ -215,7 +234,9 @@ pub fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<TimeRange, St
     let parse = |v: Option<&str>| -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
         match v.map(str::trim) {
             None | Some("") => Ok(None),
-            Some(text) => parse_time_expr(text, now).map(Some).map_err(|e| e.to_string()),
+            Some(text) => parse_time_expr(text, now)
+                .map(Some)
+                .map_err(|e| e.to_string()),
         }
     };
     let range = TimeRange {
@@ -237,7 +258,9 @@ pub fn search_error_json(e: &SearchError) -> Value {
             position,
             expected,
             message,
-        } => json!({ "error": e.to_string(), "position": position, "expected": expected, "message": message }),
+        } => {
+            json!({ "error": e.to_string(), "position": position, "expected": expected, "message": message })
+        }
         other => json!({ "error": other.to_string() }),
     }
 }
@@ -246,7 +269,8 @@ async fn search(
     State(state): State<Arc<AppState>>,
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Query(params) =
+        params.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
     let Some(searcher) = state.searcher.clone() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -263,7 +287,9 @@ async fn search(
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    format!("invalid limit '{text}': expected a number from 1 to {MAX_SEARCH_LIMIT}"),
+                    format!(
+                        "invalid limit '{text}': expected a number from 1 to {MAX_SEARCH_LIMIT}"
+                    ),
                 )
             })?,
     };
@@ -271,9 +297,16 @@ async fn search(
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))?;
     let reader = state.reader.clone();
     let started = Instant::now();
-    let result = tokio::task::spawn_blocking(move || searcher.search(&query, range, limit, &JournalStore(&reader)))
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("search task failed: {e}")))?;
+    let result = tokio::task::spawn_blocking(move || {
+        searcher.search(&query, range, limit, &JournalStore(&reader))
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("search task failed: {e}"),
+        )
+    })?;
     let took_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {
         Ok(result) => Ok(Json(search_result_json(&result, took_ms)).into_response()),
@@ -282,7 +315,10 @@ async fn search(
             body: search_error_json(&e),
             retry_after: None,
         }),
-        Err(e) => Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+        Err(e) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            e.to_string(),
+        )),
     }
 }
 
@@ -301,7 +337,10 @@ pub fn search_result_json(result: &vigil_index::SearchResult, took_ms: f64) -> V
 
 async fn fields(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let Some(searcher) = state.searcher.clone() else {
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "indexing is disabled on this server"));
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "indexing is disabled on this server",
+        ));
     };
     let fields = tokio::task::spawn_blocking(move || searcher.fields())
         .await
@@ -352,28 +391,115 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let p = &state.pipeline;
     let (rss, peak) = memory_usage();
     let mut values: HashMap<&str, (u64, &str)> = HashMap::new();
-    values.insert("vigil_events_received_total", (IngestMetrics::get(&m.events_received), "Events accepted into the pipeline."));
-    values.insert("vigil_parse_failures_total", (IngestMetrics::get(&m.parse_failures), "Events kept raw and tagged _parse_failure."));
-    values.insert("vigil_udp_dropped_total", (IngestMetrics::get(&m.udp_dropped), "Syslog UDP messages dropped because the pipeline was full."));
-    values.insert("vigil_frames_truncated_total", (IngestMetrics::get(&m.frames_truncated), "Stream frames cut at the frame limit."));
-    values.insert("vigil_http_throttled_total", (IngestMetrics::get(&m.http_throttled), "Ingest requests answered 429."));
-    values.insert("vigil_lines_rejected_total", (IngestMetrics::get(&m.lines_rejected), "NDJSON lines rejected."));
-    values.insert("vigil_tcp_connections", (IngestMetrics::get(&m.tcp_connections), "Open syslog TCP connections."));
-    values.insert("vigil_journal_records", (p.journal_size.load(Ordering::Relaxed), "Records in the journal."));
-    values.insert("vigil_journal_checkpoint_size", (p.checkpoint_size.load(Ordering::Relaxed), "Tree size of the latest signed checkpoint."));
-    values.insert("vigil_journal_frames_total", (p.frames_written.load(Ordering::Relaxed), "Journal frames (group commits) written."));
-    values.insert("vigil_index_indexed_records", (p.indexed_upto.load(Ordering::Relaxed), "Journal records committed to the index."));
-    values.insert("vigil_journal_append_nanoseconds_total", (p.journal_nanos.load(Ordering::Relaxed), "Nanoseconds spent appending to the journal."));
-    values.insert("vigil_index_nanoseconds_total", (p.index_nanos.load(Ordering::Relaxed), "Nanoseconds spent indexing."));
+    values.insert(
+        "vigil_events_received_total",
+        (
+            IngestMetrics::get(&m.events_received),
+            "Events accepted into the pipeline.",
+        ),
+    );
+    values.insert(
+        "vigil_parse_failures_total",
+        (
+            IngestMetrics::get(&m.parse_failures),
+            "Events kept raw and tagged _parse_failure.",
+        ),
+    );
+    values.insert(
+        "vigil_udp_dropped_total",
+        (
+            IngestMetrics::get(&m.udp_dropped),
+            "Syslog UDP messages dropped because the pipeline was full.",
+        ),
+    );
+    values.insert(
+        "vigil_frames_truncated_total",
+        (
+            IngestMetrics::get(&m.frames_truncated),
+            "Stream frames cut at the frame limit.",
+        ),
+    );
+    values.insert(
+        "vigil_http_throttled_total",
+        (
+            IngestMetrics::get(&m.http_throttled),
+            "Ingest requests answered 429.",
+        ),
+    );
+    values.insert(
+        "vigil_lines_rejected_total",
+        (
+            IngestMetrics::get(&m.lines_rejected),
+            "NDJSON lines rejected.",
+        ),
+    );
+    values.insert(
+        "vigil_tcp_connections",
+        (
+            IngestMetrics::get(&m.tcp_connections),
+            "Open syslog TCP connections.",
+        ),
+    );
+    values.insert(
+        "vigil_journal_records",
+        (
+            p.journal_size.load(Ordering::Relaxed),
+            "Records in the journal.",
+        ),
+    );
+    values.insert(
+        "vigil_journal_checkpoint_size",
+        (
+            p.checkpoint_size.load(Ordering::Relaxed),
+            "Tree size of the latest signed checkpoint.",
+        ),
+    );
+    values.insert(
+        "vigil_journal_frames_total",
+        (
+            p.frames_written.load(Ordering::Relaxed),
+            "Journal frames (group commits) written.",
+        ),
+    );
+    values.insert(
+        "vigil_index_indexed_records",
+        (
+            p.indexed_upto.load(Ordering::Relaxed),
+            "Journal records committed to the index.",
+        ),
+    );
+    values.insert(
+        "vigil_journal_append_nanoseconds_total",
+        (
+            p.journal_nanos.load(Ordering::Relaxed),
+            "Nanoseconds spent appending to the journal.",
+        ),
+    );
+    values.insert(
+        "vigil_index_nanoseconds_total",
+        (
+            p.index_nanos.load(Ordering::Relaxed),
+            "Nanoseconds spent indexing.",
+        ),
+    );
     values.insert("vigil_process_resident_bytes", (rss, "Resident memory."));
-    values.insert("vigil_process_resident_peak_bytes", (peak, "Peak resident memory."));
+    values.insert(
+        "vigil_process_resident_peak_bytes",
+        (peak, "Peak resident memory."),
+    );
     let mut names: Vec<&&str> = values.keys().collect();
     names.sort();
     let mut text = String::new();
     for name in names {
         let (value, help) = values[*name];
-        let kind = if name.ends_with("_total") { "counter" } else { "gauge" };
-        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
+        let kind = if name.ends_with("_total") {
+            "counter"
+        } else {
+            "gauge"
+        };
+        text.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+        ));
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -107,11 +107,14 @@ impl Config {
     pub fn syslog_offset(&self) -> Result<chrono::FixedOffset, String> {
         let text = self.syslog_timezone.trim();
         if text.eq_ignore_ascii_case("utc") || text == "Z" {
-            return Ok(chrono::FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!("zero offset is valid")));
+            return Ok(chrono::FixedOffset::east_opt(0)
+                .unwrap_or_else(|| unreachable!("zero offset is valid")));
         }
         chrono::DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{text}"))
             .map(|t| *t.offset())
-            .map_err(|_| format!("invalid syslog_timezone '{text}': expected an offset like +01:00 or UTC"))
+            .map_err(|_| {
+                format!("invalid syslog_timezone '{text}': expected an offset like +01:00 or UTC")
+            })
     }
 }
 
@@ -123,7 +126,8 @@ mod tests {
     fn every_key_is_optional_and_unknown_keys_are_rejected() {
         let cfg: Config = toml::from_str("").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(cfg.http.port(), 8080);
-        let cfg: Config = toml::from_str("syslog_udp = \"off\"\nhttp = \"127.0.0.1:9999\"").unwrap_or_else(|e| panic!("{e}"));
+        let cfg: Config = toml::from_str("syslog_udp = \"off\"\nhttp = \"127.0.0.1:9999\"")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(cfg.syslog_udp, None);
         assert_eq!(cfg.http.port(), 9999);
         assert!(toml::from_str::<Config>("htp = \"x\"").is_err());
@@ -131,6 +135,9 @@ mod tests {
             syslog_timezone: "-05:00".into(),
             ..Config::default()
         };
-        assert_eq!(cfg.syslog_offset().map(|o| o.local_minus_utc()), Ok(-5 * 3600));
+        assert_eq!(
+            cfg.syslog_offset().map(|o| o.local_minus_utc()),
+            Ok(-5 * 3600)
+        );
     }
 }

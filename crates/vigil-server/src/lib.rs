@@ -48,7 +48,8 @@ impl DataDir {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
         let lock_path = data_dir.join("vigil.lock");
-        let lock = File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
+        let lock = File::create(&lock_path)
+            .with_context(|| format!("cannot create {}", lock_path.display()))?;
         lock.try_lock().map_err(|_| {
             anyhow::anyhow!(
                 "data directory {} is in use by another vigil process (lock {} is held); stop it or use --server",
@@ -71,8 +72,11 @@ impl DataDir {
         }
         let indexer = if config.index {
             Some(
-                vigil_index::Indexer::open(&index_dir(data_dir), vigil_index::IndexOptions::default())
-                    .with_context(|| format!("cannot open the index in {}", data_dir.display()))?,
+                vigil_index::Indexer::open(
+                    &index_dir(data_dir),
+                    vigil_index::IndexOptions::default(),
+                )
+                .with_context(|| format!("cannot open the index in {}", data_dir.display()))?,
             )
         } else {
             None
@@ -93,7 +97,8 @@ pub async fn serve(config: Config) -> Result<()> {
     let public_key = data.journal.public_key_path();
     let searcher = data.indexer.as_ref().map(vigil_index::Indexer::searcher);
     let lock = data.lock;
-    let pipeline = Pipeline::start(data.journal, data.indexer, config.queue_batches).context("cannot start the pipeline")?;
+    let pipeline = Pipeline::start(data.journal, data.indexer, config.queue_batches)
+        .context("cannot start the pipeline")?;
     let metrics = Arc::new(vigil_ingest::IngestMetrics::default());
     let syslog_settings = vigil_ingest::syslog::SyslogSettings {
         default_offset: syslog_offset,
@@ -151,7 +156,8 @@ pub async fn serve(config: Config) -> Result<()> {
         syslog_offset,
         started: Instant::now(),
     });
-    let app = api::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app =
+        api::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(http, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

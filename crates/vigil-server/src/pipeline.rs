@@ -64,7 +64,11 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Starts the writer (and the indexer, when given) threads.
-    pub fn start(journal: Journal, indexer: Option<Indexer>, queue_batches: usize) -> std::io::Result<Self> {
+    pub fn start(
+        journal: Journal,
+        indexer: Option<Indexer>,
+        queue_batches: usize,
+    ) -> std::io::Result<Self> {
         let (sink, rx) = mpsc::channel(queue_batches.max(1));
         let state = Arc::new(PipelineState::default());
         state.journal_size.store(journal.len(), Ordering::Relaxed);
@@ -73,7 +77,9 @@ impl Pipeline {
             Some(indexer) => {
                 let (tx, irx) = sync_channel(INDEX_QUEUE);
                 let state = state.clone();
-                state.indexed_upto.store(indexer.next_seq(), Ordering::Relaxed);
+                state
+                    .indexed_upto
+                    .store(indexer.next_seq(), Ordering::Relaxed);
                 let handle = std::thread::Builder::new()
                     .name("vigil-indexer".into())
                     .spawn(move || indexer_loop(indexer, reader, irx, &state))?;
@@ -122,7 +128,10 @@ fn writer_loop(
     index_tx: Option<SyncSender<IndexBatch>>,
     state: &PipelineState,
 ) {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the journal writer");
@@ -134,7 +143,9 @@ fn writer_loop(
     let mut open = true;
     while open || !pending.is_empty() {
         if pending.is_empty() {
-            match runtime.block_on(tokio::time::timeout(Duration::from_millis(200), rx.recv())) {
+            match runtime.block_on(async {
+                tokio::time::timeout(Duration::from_millis(200), rx.recv()).await
+            }) {
                 Ok(Some(batch)) => pending.push(batch),
                 Ok(None) => open = false,
                 Err(_) => {}
@@ -165,7 +176,10 @@ fn writer_loop(
                 if !open {
                     // Shutting down with storage unavailable: nothing more can be done.
                     for batch in pending.drain(..) {
-                        tracing::error!(events = batch.events.len(), "events not stored at shutdown: storage unavailable");
+                        tracing::error!(
+                            events = batch.events.len(),
+                            "events not stored at shutdown: storage unavailable"
+                        );
                     }
                 } else {
                     std::thread::sleep(Duration::from_millis(500));
@@ -220,7 +234,9 @@ fn write_batches(
             }
             if let Some(tx) = index_tx {
                 // A full queue is fine: the indexer reads the gap back from the journal.
-                if let Err(TrySendError::Disconnected(_)) = tx.try_send(IndexBatch { first_seq, events }) {
+                if let Err(TrySendError::Disconnected(_)) =
+                    tx.try_send(IndexBatch { first_seq, events })
+                {
                     tracing::error!("indexer stopped; search will lag until restart");
                 }
             }
@@ -228,7 +244,11 @@ fn write_batches(
         }
         Err(e) => {
             let message = e.to_string();
-            let first_report = state.storage_error.lock().replace(message.clone()).is_none();
+            let first_report = state
+                .storage_error
+                .lock()
+                .replace(message.clone())
+                .is_none();
             if first_report {
                 tracing::error!(error = %message, "journal append failed: ingestion paused until storage recovers");
             }
@@ -244,7 +264,12 @@ fn write_batches(
     }
 }
 
-fn indexer_loop(mut indexer: Indexer, reader: JournalReader, rx: Receiver<IndexBatch>, state: &PipelineState) {
+fn indexer_loop(
+    mut indexer: Indexer,
+    reader: JournalReader,
+    rx: Receiver<IndexBatch>,
+    state: &PipelineState,
+) {
     let mut next = indexer.next_seq();
     let mut dirty = false;
     let mut last_commit = Instant::now();
@@ -266,7 +291,9 @@ fn indexer_loop(mut indexer: Indexer, reader: JournalReader, rx: Receiver<IndexB
                                 tracing::error!(seq, error = %e, "cannot index event");
                             }
                         }
-                        Err(e) => tracing::error!(seq, error = %e, "journal record is not an event"),
+                        Err(e) => {
+                            tracing::error!(seq, error = %e, "journal record is not an event")
+                        }
                     }
                     *next = seq + 1;
                 }
@@ -277,7 +304,12 @@ fn indexer_loop(mut indexer: Indexer, reader: JournalReader, rx: Receiver<IndexB
             }
         }
         if from + 10_000 < *next {
-            tracing::info!(from, to = *next, secs = started.elapsed().as_secs_f64(), "index caught up from the journal");
+            tracing::info!(
+                from,
+                to = *next,
+                secs = started.elapsed().as_secs_f64(),
+                "index caught up from the journal"
+            );
         }
         true
     };

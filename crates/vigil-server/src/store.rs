@@ -15,7 +15,8 @@ impl EventStore for JournalStore<'_> {
             .iter()
             .zip(seqs)
             .map(|(bytes, seq)| {
-                Event::from_canonical_bytes(bytes).map_err(|e| format!("journal record {seq} is not an event: {e}"))
+                Event::from_canonical_bytes(bytes)
+                    .map_err(|e| format!("journal record {seq} is not an event: {e}"))
             })
             .collect()
     }

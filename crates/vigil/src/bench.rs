@@ -70,10 +70,18 @@ impl Rng {
 }
 
 const USERS: [&str; 12] = [
-    "root", "admin", "alice", "bob", "carol", "deploy", "backup", "oracle", "test", "ubuntu", "git", "svc-ci",
+    "root", "admin", "alice", "bob", "carol", "deploy", "backup", "oracle", "test", "ubuntu",
+    "git", "svc-ci",
 ];
 const PATHS: [&str; 8] = [
-    "/", "/login", "/api/v1/items", "/wp-login.php", "/static/app.js", "/admin", "/api/v1/orders?id=42", "/.env",
+    "/",
+    "/login",
+    "/api/v1/items",
+    "/wp-login.php",
+    "/static/app.js",
+    "/admin",
+    "/api/v1/orders?id=42",
+    "/.env",
 ];
 const COMMANDS: [&str; 5] = [
     "/usr/bin/systemctl restart nginx",
@@ -102,7 +110,12 @@ impl Generator {
 
     fn ip(&mut self) -> String {
         match self.rng.below(4) {
-            0 => format!("10.{}.{}.{}", self.rng.below(4), self.rng.below(256), 1 + self.rng.below(254)),
+            0 => format!(
+                "10.{}.{}.{}",
+                self.rng.below(4),
+                self.rng.below(256),
+                1 + self.rng.below(254)
+            ),
             1 => format!("192.168.{}.{}", self.rng.below(8), 1 + self.rng.below(254)),
             _ => format!(
                 "{}.{}.{}.{}",
@@ -192,7 +205,10 @@ fn post_batch(client: &reqwest::blocking::Client, url: &str, body: Vec<u8>) -> R
     if !status.is_success() {
         bail!("ingest answered {status}: {answer}");
     }
-    Ok((answer["accepted"].as_u64().unwrap_or(0), t.elapsed().as_secs_f64() * 1000.0))
+    Ok((
+        answer["accepted"].as_u64().unwrap_or(0),
+        t.elapsed().as_secs_f64() * 1000.0,
+    ))
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
@@ -214,7 +230,11 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         "vigil bench: {:?} load, {} connection(s), {} for {} s against {server}",
         args.mode,
         connections,
-        if args.rate == 0 { "max rate".to_string() } else { format!("{} events/s", args.rate) },
+        if args.rate == 0 {
+            "max rate".to_string()
+        } else {
+            format!("{} events/s", args.rate)
+        },
         duration.as_secs()
     );
     let started = Instant::now();
@@ -232,7 +252,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             let mut mine: u64 = 0;
             match mode {
                 Mode::Tcp => {
-                    let stream = TcpStream::connect(tcp).with_context(|| format!("cannot connect to syslog TCP {tcp}"))?;
+                    let stream = TcpStream::connect(tcp)
+                        .with_context(|| format!("cannot connect to syslog TCP {tcp}"))?;
                     let mut out = BufWriter::with_capacity(256 * 1024, stream);
                     while started.elapsed() < duration {
                         let stamp = stamp();
@@ -278,7 +299,9 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             let mut generator = Generator::new(99);
             while !stop.load(Ordering::Relaxed) {
                 let stamp = stamp();
-                let body: Vec<u8> = (0..100).flat_map(|_| format!("{}\n", generator.line(&stamp)).into_bytes()).collect();
+                let body: Vec<u8> = (0..100)
+                    .flat_map(|_| format!("{}\n", generator.line(&stamp)).into_bytes())
+                    .collect();
                 if let Ok((accepted, ms)) = post_batch(&client, &url, body) {
                     probe_sent.fetch_add(accepted, Ordering::Relaxed);
                     if let Ok(mut l) = latencies.lock() {
@@ -306,21 +329,31 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let mut durable_at = None;
     let mut indexed_at = None;
     let mut last = before.clone();
-    while Instant::now() < deadline && (durable_at.is_none() || (index_on && indexed_at.is_none())) {
+    while Instant::now() < deadline && (durable_at.is_none() || (index_on && indexed_at.is_none()))
+    {
         last = health(&client, &server)?;
         let elapsed = started.elapsed().as_secs_f64();
         if durable_at.is_none() && last["journal"]["size"].as_u64().unwrap_or(0) >= target {
             durable_at = Some(elapsed);
         }
-        if index_on && indexed_at.is_none() && last["index"]["indexed"].as_u64().unwrap_or(0) >= target {
+        if index_on
+            && indexed_at.is_none()
+            && last["index"]["indexed"].as_u64().unwrap_or(0) >= target
+        {
             indexed_at = Some(elapsed);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
     let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     lat.sort_by(f64::total_cmp);
-    let stored = last["journal"]["size"].as_u64().unwrap_or(0).saturating_sub(start_size);
-    println!("events sent:            {total} in {send_secs:.2} s ({:.0} events/s offered)", total as f64 / send_secs);
+    let stored = last["journal"]["size"]
+        .as_u64()
+        .unwrap_or(0)
+        .saturating_sub(start_size);
+    println!(
+        "events sent:            {total} in {send_secs:.2} s ({:.0} events/s offered)",
+        total as f64 / send_secs
+    );
     match durable_at {
         Some(t) => println!("durable (journal):      {:.0} events/s sustained ({t:.2} s until the last was fsync'd)", total as f64 / t),
         None => println!("durable (journal):      only {stored} of {total} events after the drain timeout"),
@@ -354,12 +387,18 @@ mod tests {
     #[test]
     fn generated_lines_are_varied_syslog() {
         let mut generator = Generator::new(7);
-        let lines: Vec<String> = (0..200).map(|_| generator.line("Nov 22 10:00:00")).collect();
+        let lines: Vec<String> = (0..200)
+            .map(|_| generator.line("Nov 22 10:00:00"))
+            .collect();
         assert!(lines.iter().all(|l| l.starts_with('<')));
         for program in ["sshd[", "sudo:", "kernel:", "nginx:"] {
-            assert!(lines.iter().any(|l| l.contains(program)), "no {program} line");
+            assert!(
+                lines.iter().any(|l| l.contains(program)),
+                "no {program} line"
+            );
         }
-        let hosts: std::collections::HashSet<&str> = lines.iter().filter_map(|l| l.split(' ').nth(3)).collect();
+        let hosts: std::collections::HashSet<&str> =
+            lines.iter().filter_map(|l| l.split(' ').nth(3)).collect();
         assert!(hosts.len() > 10);
     }
 }

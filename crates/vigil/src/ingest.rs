@@ -86,8 +86,10 @@ fn for_each_batch(
 fn progress_bar(total_bytes: u64) -> ProgressBar {
     let bar = ProgressBar::new(total_bytes);
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}) {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{bar:30} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }
@@ -96,7 +98,11 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     let total_bytes: u64 = args
         .files
         .iter()
-        .map(|f| std::fs::metadata(f).map(|m| m.len()).with_context(|| format!("cannot read {}", f.display())))
+        .map(|f| {
+            std::fs::metadata(f)
+                .map(|m| m.len())
+                .with_context(|| format!("cannot read {}", f.display()))
+        })
         .sum::<Result<u64>>()?;
     let batch = args.batch.max(1);
     let bar = progress_bar(total_bytes);
@@ -122,11 +128,17 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
                     let status = response.status();
                     let answer: serde_json::Value = response.json().unwrap_or_default();
                     if !status.is_success() {
-                        bail!("{url} answered {status}: {}", answer["error"].as_str().unwrap_or("no reason given"));
+                        bail!(
+                            "{url} answered {status}: {}",
+                            answer["error"].as_str().unwrap_or("no reason given")
+                        );
                     }
                     events += answer["accepted"].as_u64().unwrap_or(0);
                     failures += answer["rejected"].as_u64().unwrap_or(0);
-                    bar.set_message(format!("{events} events, {:.0}/s", events as f64 / started.elapsed().as_secs_f64()));
+                    bar.set_message(format!(
+                        "{events} events, {:.0}/s",
+                        events as f64 / started.elapsed().as_secs_f64()
+                    ));
                     Ok(())
                 })?;
             }
@@ -140,7 +152,8 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
             let offset = config.syslog_offset().map_err(anyhow::Error::msg)?;
             let data = vigil_server::DataDir::open(&args.data_dir, &config)?;
             let lock = data.lock;
-            let pipeline = vigil_server::Pipeline::start(data.journal, data.indexer, config.queue_batches)?;
+            let pipeline =
+                vigil_server::Pipeline::start(data.journal, data.indexer, config.queue_batches)?;
             let sink = pipeline.sink();
             for path in &args.files {
                 let source = SourceInfo {
@@ -165,13 +178,17 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
                         .collect();
                     events += parsed.len() as u64;
                     let (batch, ack) = Batch::acked(parsed);
-                    sink.blocking_send(batch).map_err(|_| anyhow::anyhow!("the journal writer stopped"))?;
+                    sink.blocking_send(batch)
+                        .map_err(|_| anyhow::anyhow!("the journal writer stopped"))?;
                     match ack.blocking_recv() {
                         Ok(Ok(_)) => {}
                         Ok(Err(e)) => bail!("cannot store events: {e}"),
                         Err(_) => bail!("the journal writer stopped"),
                     }
-                    bar.set_message(format!("{events} events, {:.0}/s", events as f64 / started.elapsed().as_secs_f64()));
+                    bar.set_message(format!(
+                        "{events} events, {:.0}/s",
+                        events as f64 / started.elapsed().as_secs_f64()
+                    ));
                     Ok(())
                 })?;
             }

@@ -47,11 +47,11 @@ struct ServeArgs {
     #[arg(long)]
     http: Option<SocketAddr>,
     /// Syslog UDP address, or "off" [default: 127.0.0.1:5514]
-    #[arg(long, value_parser = parse_optional_addr)]
-    syslog_udp: Option<Option<SocketAddr>>,
+    #[arg(long)]
+    syslog_udp: Option<String>,
     /// Syslog TCP address, or "off" [default: 127.0.0.1:5514]
-    #[arg(long, value_parser = parse_optional_addr)]
-    syslog_tcp: Option<Option<SocketAddr>>,
+    #[arg(long)]
+    syslog_tcp: Option<String>,
     /// Do not index (journal only; for measuring ingest without the index).
     #[arg(long)]
     no_index: bool,
@@ -82,10 +82,12 @@ fn serve_config(args: ServeArgs) -> Result<Config> {
         config.http = http;
     }
     if let Some(udp) = args.syslog_udp {
-        config.syslog_udp = udp;
+        config.syslog_udp =
+            parse_optional_addr(&udp).map_err(|e| anyhow::anyhow!("--syslog-udp: {e}"))?;
     }
     if let Some(tcp) = args.syslog_tcp {
-        config.syslog_tcp = tcp;
+        config.syslog_tcp =
+            parse_optional_addr(&tcp).map_err(|e| anyhow::anyhow!("--syslog-tcp: {e}"))?;
     }
     if args.no_index {
         config.index = false;

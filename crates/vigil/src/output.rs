@@ -86,9 +86,24 @@ pub fn print_result(result: &Value, format: Format) -> Result<()> {
         }
         Format::Csv => {
             let (columns, rows) = table(result);
-            writeln!(out, "{}", columns.iter().map(|c| csv_escape(c)).collect::<Vec<_>>().join(","))?;
+            writeln!(
+                out,
+                "{}",
+                columns
+                    .iter()
+                    .map(|c| csv_escape(c))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )?;
             for row in rows {
-                writeln!(out, "{}", row.iter().map(|c| csv_escape(c)).collect::<Vec<_>>().join(","))?;
+                writeln!(
+                    out,
+                    "{}",
+                    row.iter()
+                        .map(|c| csv_escape(c))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )?;
             }
         }
         Format::Table => {
@@ -101,7 +116,10 @@ pub fn print_result(result: &Value, format: Format) -> Result<()> {
                     flat
                 }
             };
-            let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| clip(c)).collect()).collect();
+            let rows: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| r.iter().map(|c| clip(c)).collect())
+                .collect();
             let mut widths: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
             for row in &rows {
                 for (i, c) in row.iter().enumerate() {

@@ -47,7 +47,10 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
-            eprintln!("error: {}", error["error"].as_str().unwrap_or("search failed"));
+            eprintln!(
+                "error: {}",
+                error["error"].as_str().unwrap_or("search failed")
+            );
             if let Some(pos) = error["position"].as_u64() {
                 eprintln!("  {}", args.query);
                 eprintln!("  {}^", " ".repeat(pos as usize));
@@ -58,7 +61,8 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
 }
 
 fn local(args: &SearchArgs) -> Result<Result<Value, Value>> {
-    let range = parse_range(args.from.as_deref(), args.to.as_deref()).map_err(anyhow::Error::msg)?;
+    let range =
+        parse_range(args.from.as_deref(), args.to.as_deref()).map_err(anyhow::Error::msg)?;
     let index_dir = vigil_server::index_dir(&args.data_dir);
     let journal_dir = vigil_server::journal_dir(&args.data_dir);
     if !journal_dir.exists() {
@@ -72,7 +76,12 @@ fn local(args: &SearchArgs) -> Result<Result<Value, Value>> {
     let reader = vigil_journal::JournalReader::open(&journal_dir)
         .with_context(|| format!("cannot open the journal in {}", journal_dir.display()))?;
     let started = Instant::now();
-    let result = searcher.search(&args.query, range, args.limit, &vigil_server::JournalStore(&reader));
+    let result = searcher.search(
+        &args.query,
+        range,
+        args.limit,
+        &vigil_server::JournalStore(&reader),
+    );
     let took_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(match result {
         Ok(result) => Ok(search_result_json(&result, took_ms)),
@@ -98,5 +107,9 @@ fn remote(args: &SearchArgs, server: &str) -> Result<Result<Value, Value>> {
     let body: Value = response
         .json()
         .with_context(|| format!("{url} answered {status} with a body that is not JSON"))?;
-    Ok(if status.is_success() { Ok(body) } else { Err(body) })
+    Ok(if status.is_success() {
+        Ok(body)
+    } else {
+        Err(body)
+    })
 }

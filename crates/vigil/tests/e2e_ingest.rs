@@ -46,12 +46,18 @@ fn syslog_udp_tcp_and_http_are_searchable_with_ecs_fields() {
     assert_eq!(hit["log"]["source"]["name"], "syslog-udp");
     assert!(hit["event"]["id"].is_string());
     assert!(hit["event"]["ingested"].is_string());
-    assert!(hit["@timestamp"].as_str().unwrap_or("").contains("-02-05T10:01:02"));
+    assert!(hit["@timestamp"]
+        .as_str()
+        .unwrap_or("")
+        .contains("-02-05T10:01:02"));
 
     let hit = first_hit(&server.wait_for("host.name:web01", 1));
     assert_eq!(hit["@timestamp"], "2026-02-05T10:02:03.123Z");
     assert_eq!(hit["log"]["syslog"]["msgid"], "ID47");
-    assert_eq!(hit["log"]["syslog"]["structured_data"]["meta@32473"]["env"], "prod");
+    assert_eq!(
+        hit["log"]["syslog"]["structured_data"]["meta@32473"]["env"],
+        "prod"
+    );
     assert_eq!(hit["message"], "upstream timed out");
     assert_eq!(hit["log"]["source"]["name"], "syslog-tcp");
 
@@ -62,7 +68,10 @@ fn syslog_udp_tcp_and_http_are_searchable_with_ecs_fields() {
     let hit = first_hit(&server.wait_for("source.ip:192.168.0.0/16", 1));
     assert_eq!(hit["user"]["name"], "bob");
     assert_eq!(hit["log"]["source"]["name"], "http");
-    assert!(hit["log"]["source"]["address"].as_str().unwrap_or("").starts_with("127.0.0.1:"));
+    assert!(hit["log"]["source"]["address"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("127.0.0.1:"));
 
     let hit = first_hit(&server.wait_for("\"plain text line\"", 1));
     assert_eq!(hit["event"]["original"], "a plain text line from an app");
@@ -80,7 +89,8 @@ fn gzip_body_restart_and_index_rebuild_keep_everything() {
         .map(|i| json!({"message": format!("event number {i}"), "seq_no": i, "host.name": format!("h{}", i % 5)}).to_string())
         .collect();
     let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(lines.join("\n").as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    enc.write_all(lines.join("\n").as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
     let (status, answer) = server.ingest_raw(enc.finish().unwrap_or_else(|e| panic!("{e}")), true);
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["accepted"], 500);
@@ -117,7 +127,12 @@ fn kill_9_during_ingest_loses_no_acknowledged_event() {
         let mut acked = Vec::new();
         for batch in 0..10_000u64 {
             let body: String = (0..200)
-                .map(|i| format!("{}\n", json!({"message": "load", "batch_no": batch, "item": i})))
+                .map(|i| {
+                    format!(
+                        "{}\n",
+                        json!({"message": "load", "batch_no": batch, "item": i})
+                    )
+                })
                 .collect();
             match client.post(&url).body(body).send() {
                 Ok(r) if r.status().is_success() => acked.push(batch),
@@ -128,22 +143,40 @@ fn kill_9_during_ingest_loses_no_acknowledged_event() {
     });
     // Let some batches land, then crash the server mid-stream.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while server.health()["journal"]["size"].as_u64().unwrap_or(0) < 5_000 && std::time::Instant::now() < deadline {
+    while server.health()["journal"]["size"].as_u64().unwrap_or(0) < 5_000
+        && std::time::Instant::now() < deadline
+    {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert_ne!(pid, 0);
     server.kill9();
     let acked = sender.join().unwrap_or_else(|_| panic!("sender panicked"));
-    assert!(acked.len() >= 25, "only {} batches were acknowledged before the crash", acked.len());
+    assert!(
+        acked.len() >= 25,
+        "only {} batches were acknowledged before the crash",
+        acked.len()
+    );
 
     let out = vigil(&["verify", "--data-dir", &dir.path().display().to_string()]);
-    assert_eq!(out.status.code(), Some(0), "verify after kill -9: {}", common::stdout(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "verify after kill -9: {}",
+        common::stdout(&out)
+    );
 
     let server = Server::start(dir.path());
     let expected = acked.len() as u64 * 200;
     let result = server.wait_for("*", expected);
-    assert!(result["total"].as_u64().unwrap_or(0) >= expected, "{} < {expected}", result["total"]);
-    let rows = server.search_with("* | stats count() by batch_no | sort batch_no", &[("limit", "10000")]);
+    assert!(
+        result["total"].as_u64().unwrap_or(0) >= expected,
+        "{} < {expected}",
+        result["total"]
+    );
+    let rows = server.search_with(
+        "* | stats count() by batch_no | sort batch_no",
+        &[("limit", "10000")],
+    );
     let counts: std::collections::HashMap<u64, u64> = rows["rows"]
         .as_array()
         .map(|rows| {
@@ -153,7 +186,11 @@ fn kill_9_during_ingest_loses_no_acknowledged_event() {
         })
         .unwrap_or_default();
     for batch in &acked {
-        assert_eq!(counts.get(batch), Some(&200), "acknowledged batch {batch} is incomplete");
+        assert_eq!(
+            counts.get(batch),
+            Some(&200),
+            "acknowledged batch {batch} is incomplete"
+        );
     }
     server.stop();
 }

@@ -59,14 +59,24 @@ impl Server {
         let mut child = Command::new(vigil_bin())
             .args(["serve", "--data-dir"])
             .arg(data_dir)
-            .args(["--http", "127.0.0.1:0", "--syslog-udp", "127.0.0.1:0", "--syslog-tcp", "127.0.0.1:0"])
+            .args([
+                "--http",
+                "127.0.0.1:0",
+                "--syslog-udp",
+                "127.0.0.1:0",
+                "--syslog-tcp",
+                "127.0.0.1:0",
+            ])
             .args(extra)
             .env("VIGIL_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start vigil serve: {e}"));
-        let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr pipe"));
+        let stderr = child
+            .stderr
+            .take()
+            .unwrap_or_else(|| panic!("no stderr pipe"));
         let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel::<String>();
         let log_writer = log.clone();
@@ -82,9 +92,12 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(120);
         while http.is_none() || udp.is_none() || tcp.is_none() {
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(remaining)
-                .unwrap_or_else(|_| panic!("server did not report its addresses; log: {:?}", log.lock().map(|l| l.clone())));
+            let line = rx.recv_timeout(remaining).unwrap_or_else(|_| {
+                panic!(
+                    "server did not report its addresses; log: {:?}",
+                    log.lock().map(|l| l.clone())
+                )
+            });
             if line.contains("listening for HTTP") {
                 http = address_in(&line);
             } else if line.contains("syslog over UDP") {
@@ -150,7 +163,9 @@ impl Server {
         if gzip {
             request = request.header("Content-Encoding", "gzip");
         }
-        let r = request.send().unwrap_or_else(|e| panic!("POST ingest: {e}"));
+        let r = request
+            .send()
+            .unwrap_or_else(|e| panic!("POST ingest: {e}"));
         let status = r.status().as_u16();
         (status, r.json().unwrap_or(Value::Null))
     }
@@ -196,7 +211,9 @@ impl Server {
 
     pub fn send_udp(&self, line: &str) {
         let socket = UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-        socket.send_to(line.as_bytes(), self.udp).unwrap_or_else(|e| panic!("{e}"));
+        socket
+            .send_to(line.as_bytes(), self.udp)
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     pub fn send_tcp(&self, bytes: &[u8]) {
@@ -212,9 +229,16 @@ impl Server {
     /// SIGTERM and wait: a clean shutdown.
     pub fn stop(mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
             let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
-            assert!(status.success(), "server exited with {status} after SIGTERM; log: {:?}", self.log.lock().map(|l| l.clone()));
+            assert!(
+                status.success(),
+                "server exited with {status} after SIGTERM; log: {:?}",
+                self.log.lock().map(|l| l.clone())
+            );
         }
     }
 
