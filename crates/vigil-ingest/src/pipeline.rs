@@ -17,11 +17,14 @@ pub enum AckError {
 }
 
 /// Events from one source read, with an optional acknowledgement channel that receives the
-/// journal sequence range once the batch is durable.
+/// journal sequence range once the batch is durable. The canonical bytes are computed where
+/// the batch is built (on the source's thread), so the single journal writer only appends.
 #[derive(Debug)]
 pub struct Batch {
     /// The finalized events.
     pub events: Vec<Event>,
+    /// Each event's canonical bytes, in the same order.
+    pub records: Vec<Vec<u8>>,
     /// Told the journal range (or the failure) once the batch is written.
     pub ack: Option<oneshot::Sender<Result<Range<u64>, AckError>>>,
 }
@@ -33,17 +36,18 @@ impl Batch {
     /// A batch whose sender waits for durability.
     pub fn acked(events: Vec<Event>) -> (Self, oneshot::Receiver<Result<Range<u64>, AckError>>) {
         let (tx, rx) = oneshot::channel();
-        (
-            Self {
-                events,
-                ack: Some(tx),
-            },
-            rx,
-        )
+        let mut batch = Self::unacked(events);
+        batch.ack = Some(tx);
+        (batch, rx)
     }
 
     /// A fire-and-forget batch (syslog has no acknowledgements).
     pub fn unacked(events: Vec<Event>) -> Self {
-        Self { events, ack: None }
+        let records = events.iter().map(Event::to_canonical_bytes).collect();
+        Self {
+            events,
+            records,
+            ack: None,
+        }
     }
 }

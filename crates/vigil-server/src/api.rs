@@ -140,7 +140,7 @@ async fn ingest(
             }
             finalize(event, &source, received);
         }
-        Ok::<_, vigil_ingest::body::BodyError>((events, rejections))
+        Ok::<_, vigil_ingest::body::BodyError>((Batch::acked(events), rejections))
     })
     .await
     .map_err(|e| {
@@ -149,7 +149,7 @@ async fn ingest(
             format!("ingest task failed: {e}"),
         )
     })?;
-    let (events, rejections) = parsed.map_err(|e| {
+    let ((batch, ack), rejections) = parsed.map_err(|e| {
         let status = match e {
             vigil_ingest::body::BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             vigil_ingest::body::BodyError::UnsupportedEncoding(_) => {
@@ -160,7 +160,7 @@ async fn ingest(
         ApiError::new(status, e.to_string())
     })?;
     IngestMetrics::add(&state.metrics.lines_rejected, rejections.len() as u64);
-    let accepted = events.len();
+    let accepted = batch.events.len();
     let mut first_seq = None;
     if accepted > 0 {
         let permit = match tokio::time::timeout(Duration::from_secs(2), state.sink.reserve()).await
@@ -177,7 +177,6 @@ async fn ingest(
                 return Err(err);
             }
         };
-        let (batch, ack) = Batch::acked(events);
         permit.send(batch);
         match ack.await {
             Ok(Ok(range)) => {

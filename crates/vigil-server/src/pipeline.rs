@@ -19,13 +19,13 @@ use vigil_ingest::{AckError, Batch, Sink};
 use vigil_journal::{Journal, JournalReader};
 
 /// Most events the writer puts in one journal frame.
-const MAX_FRAME_EVENTS: usize = 16_384;
+const MAX_FRAME_EVENTS: usize = 8_192;
 /// How often a checkpoint is signed while events arrive.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How often the indexer commits (what bounds search visibility).
 const INDEX_COMMIT_EVERY: Duration = Duration::from_millis(1000);
 /// Batches the indexer may lag behind in memory before it reads from the journal instead.
-const INDEX_QUEUE: usize = 64;
+const INDEX_QUEUE: usize = 4;
 
 /// Live figures about the pipeline, read by the health endpoint and metrics.
 #[derive(Debug, Default)]
@@ -207,11 +207,10 @@ fn write_batches(
     state: &PipelineState,
 ) -> bool {
     let started = Instant::now();
-    let bytes: Vec<Vec<u8>> = pending
+    let refs: Vec<&[u8]> = pending
         .iter()
-        .flat_map(|b| b.events.iter().map(Event::to_canonical_bytes))
+        .flat_map(|b| b.records.iter().map(Vec::as_slice))
         .collect();
-    let refs: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
     match journal.append(&refs) {
         Ok(first_seq) => {
             state
@@ -224,6 +223,7 @@ fn write_batches(
             }
             let mut seq = first_seq;
             let mut events = Vec::with_capacity(refs.len());
+            drop(refs);
             for batch in pending.drain(..) {
                 let n = batch.events.len() as u64;
                 if let Some(ack) = batch.ack {

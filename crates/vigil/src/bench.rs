@@ -69,6 +69,9 @@ impl Rng {
     }
 }
 
+/// Distinct generated lines each TCP connection cycles through.
+const POOL: usize = 50_000;
+
 const USERS: [&str; 12] = [
     "root", "admin", "alice", "bob", "carol", "deploy", "backup", "oracle", "test", "ubuntu",
     "git", "svc-ci",
@@ -127,39 +130,46 @@ impl Generator {
         }
     }
 
+    /// One line with the given timestamp.
     fn line(&mut self, stamp: &str) -> String {
+        let (pri, body) = self.entry();
+        format!("<{pri}>{stamp} {body}")
+    }
+
+    /// A priority and the rest of a line after the timestamp.
+    fn entry(&mut self) -> (u8, String) {
         let host = format!("srv-{:02}", self.rng.below(50));
         let pid = 1000 + self.rng.below(60000);
         let user = self.rng.pick(&USERS).to_string();
         let ip = self.ip();
         let port = 1024 + self.rng.below(64000);
         match self.rng.below(10) {
-            0..=3 => format!(
-                "<38>{stamp} {host} sshd[{pid}]: Failed password for {}{user} from {ip} port {port} ssh2",
+            0..=3 => (38, format!(
+                "{host} sshd[{pid}]: Failed password for {}{user} from {ip} port {port} ssh2",
                 if self.rng.below(3) == 0 { "invalid user " } else { "" }
-            ),
-            4 => format!("<38>{stamp} {host} sshd[{pid}]: Accepted publickey for {user} from {ip} port {port} ssh2"),
-            5 => format!(
-                "<85>{stamp} {host} sudo: {user} : TTY=pts/{} ; PWD=/home/{user} ; USER=root ; COMMAND={}",
+            )),
+            4 => (38, format!("{host} sshd[{pid}]: Accepted publickey for {user} from {ip} port {port} ssh2")),
+            5 => (85, format!(
+                "{host} sudo: {user} : TTY=pts/{} ; PWD=/home/{user} ; USER=root ; COMMAND={}",
                 self.rng.below(8),
                 self.rng.pick(&COMMANDS)
-            ),
-            6 | 7 => format!(
-                "<4>{stamp} {host} kernel: [{}.{:06}] [UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:ab:cd:ef:08:00 SRC={ip} DST=10.0.0.{} LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID={} DF PROTO=TCP SPT={port} DPT={} WINDOW=29200 RES=0x00 SYN URGP=0",
+            )),
+            6 | 7 => (4, format!(
+                "{host} kernel: [{}.{:06}] [UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:ab:cd:ef:08:00 SRC={ip} DST=10.0.0.{} LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID={} DF PROTO=TCP SPT={port} DPT={} WINDOW=29200 RES=0x00 SYN URGP=0",
                 self.rng.below(900000),
                 self.rng.below(1000000),
                 1 + self.rng.below(254),
                 self.rng.below(65535),
                 [22u64, 23, 80, 443, 3389, 5432][self.rng.below(6) as usize]
-            ),
-            _ => format!(
-                "<190>{stamp} {host} nginx: {ip} - - [{}] \"GET {} HTTP/1.1\" {} {} \"-\" \"{}\"",
+            )),
+            _ => (190, format!(
+                "{host} nginx: {ip} - - [{}] \"GET {} HTTP/1.1\" {} {} \"-\" \"{}\"",
                 chrono::Utc::now().format("%d/%b/%Y:%H:%M:%S +0000"),
                 self.rng.pick(&PATHS),
                 [200u64, 200, 200, 301, 403, 404, 500][self.rng.below(7) as usize],
                 self.rng.below(20000),
                 self.rng.pick(&AGENTS)
-            ),
+            )),
         }
     }
 }
@@ -255,10 +265,23 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                     let stream = TcpStream::connect(tcp)
                         .with_context(|| format!("cannot connect to syslog TCP {tcp}"))?;
                     let mut out = BufWriter::with_capacity(256 * 1024, stream);
+                    // Pre-generate the varied part so the generator is not what is measured.
+                    let pool: Vec<(String, String)> = (0..POOL)
+                        .map(|_| {
+                            let (pri, body) = generator.entry();
+                            (format!("<{pri}>"), body)
+                        })
+                        .collect();
+                    let mut next = 0usize;
                     while started.elapsed() < duration {
                         let stamp = stamp();
                         for _ in 0..500 {
-                            out.write_all(generator.line(&stamp).as_bytes())?;
+                            let (pri, body) = &pool[next % POOL];
+                            next += 1;
+                            out.write_all(pri.as_bytes())?;
+                            out.write_all(stamp.as_bytes())?;
+                            out.write_all(b" ")?;
+                            out.write_all(body.as_bytes())?;
                             out.write_all(b"\n")?;
                         }
                         mine += 500;
