@@ -90,7 +90,11 @@ impl SearchError {
     }
 
     /// A syntax error with a free-form message; `expected` describes the valid input.
-    pub(crate) fn invalid(position: usize, expected: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(
+        position: usize,
+        expected: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         SearchError::Syntax {
             position,
             expected: expected.into(),

@@ -6,8 +6,8 @@
 //! | `_seq` | journal sequence number | u64, fast + stored |
 //! | `_ts` | `@timestamp` | date (ms precision), fast |
 //! | `_msg` | `message` | text, default tokenizer (lowercased words), positions |
-//! | `_orig` | `event.original` | text, default tokenizer, positions |
-//! | `_has` | names of the text fields present (`message`, `event.original`) | raw keyword |
+//! | `_orig` | `event.original` (only the text around `message` when it embeds it) | text, default tokenizer, positions |
+//! | `_has` | names of the text fields present (`message`, `event.original`), and `event.original>message` when the original embeds the message | raw keyword |
 //! | `_ip_<path>` | one per ECS IP field (`source.ip` → `_ip_source_ip`) | IpAddr, indexed + fast, multi-valued |
 //! | `_j` | every other leaf, by dotted path | JSON, raw tokenizer, fast, numbers as numbers |
 
@@ -40,6 +40,10 @@ pub const TIMESTAMP: &str = "@timestamp";
 pub const MESSAGE: &str = "message";
 /// Dotted name of the raw original text.
 pub const ORIGINAL: &str = "event.original";
+
+/// `_has` marker: `event.original` contained `message`, and only the text around it
+/// was indexed in `_orig` (the message words are in `_msg`).
+pub(crate) const ORIG_HAS_MSG: &str = "event.original>message";
 
 pub(crate) const F_SEQ: &str = "_seq";
 pub(crate) const F_TS: &str = "_ts";
@@ -178,7 +182,11 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
 }
 
 /// Checks that an on-disk schema is the one this version writes.
-pub(crate) fn check_schema(found: &Schema, expected: &Schema, dir: &std::path::Path) -> Result<(), IndexError> {
+pub(crate) fn check_schema(
+    found: &Schema,
+    expected: &Schema,
+    dir: &std::path::Path,
+) -> Result<(), IndexError> {
     let same = found.num_fields() == expected.num_fields()
         && expected.fields().all(|(field, entry)| {
             found.get_field(entry.name()).ok() == Some(field)
@@ -264,6 +272,9 @@ mod tests {
             assert_eq!(node, Node::Leaf(LEAF_IP0 + i as u8), "{path}");
         }
         let (schema, fields) = build_schema();
-        assert_eq!(schema.get_field("_ip_source_nat_ip").ok(), Some(fields.ips[7]));
+        assert_eq!(
+            schema.get_field("_ip_source_nat_ip").ok(),
+            Some(fields.ips[7])
+        );
     }
 }
