@@ -19,6 +19,8 @@ pub enum Mode {
     Tcp,
     /// NDJSON batches over HTTP; every batch's acknowledgement is timed.
     Http,
+    /// No load: runs `--query` `--repeat` times through the search API and reports latency.
+    Search,
 }
 
 #[derive(clap::Args)]
@@ -47,6 +49,60 @@ pub struct BenchArgs {
     /// Seconds to wait for the server to make everything durable and indexed
     #[arg(long, default_value_t = 300)]
     drain_timeout: u64,
+    /// Query for `--mode search`
+    #[arg(long, default_value = "source.ip:10.0.0.1")]
+    query: String,
+    /// Times to run the query in `--mode search`
+    #[arg(long, default_value_t = 50)]
+    repeat: usize,
+}
+
+/// Runs one query repeatedly and reports the server-side and round-trip latency.
+fn run_search(
+    client: &reqwest::blocking::Client,
+    server: &str,
+    args: &BenchArgs,
+) -> Result<ExitCode> {
+    let url = format!("{server}/api/v1/search");
+    let mut took = Vec::new();
+    let mut round_trip = Vec::new();
+    let mut total = 0;
+    for _ in 0..args.repeat.max(1) {
+        let t = Instant::now();
+        let response = client
+            .get(&url)
+            .query(&[("q", args.query.as_str()), ("limit", "100")])
+            .send()?;
+        let status = response.status();
+        let body: Value = response.json().context("search answer is not JSON")?;
+        if !status.is_success() {
+            bail!("search answered {status}: {body}");
+        }
+        round_trip.push(t.elapsed().as_secs_f64() * 1000.0);
+        took.push(body["took_ms"].as_f64().unwrap_or(0.0));
+        total = body["total"].as_u64().unwrap_or(0);
+    }
+    took.sort_by(f64::total_cmp);
+    round_trip.sort_by(f64::total_cmp);
+    let stored = health(client, server)?["journal"]["size"]
+        .as_u64()
+        .unwrap_or(0);
+    println!(
+        "query:                  {} ({total} matches of {stored} stored events)",
+        args.query
+    );
+    println!(
+        "server time:            p50 {:.1} ms, p99 {:.1} ms over {} runs",
+        percentile(&took, 50.0),
+        percentile(&took, 99.0),
+        took.len()
+    );
+    println!(
+        "round trip:             p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&round_trip, 50.0),
+        percentile(&round_trip, 99.0)
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A small deterministic PRNG (xorshift64*), enough to vary synthetic logs.
@@ -226,6 +282,9 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()?;
+    if args.mode == Mode::Search {
+        return run_search(&client, &server, &args);
+    }
     let before = health(&client, &server)?;
     let start_size = before["journal"]["size"].as_u64().unwrap_or(0);
     let index_on = before["index"]["enabled"].as_bool().unwrap_or(false);
@@ -290,6 +349,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                     }
                     out.flush()?;
                 }
+                Mode::Search => {}
                 Mode::Http => {
                     while started.elapsed() < duration {
                         let stamp = stamp();
