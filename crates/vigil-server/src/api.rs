@@ -46,6 +46,8 @@ pub struct AppState {
     pub syslog_offset: chrono::FixedOffset,
     /// Server start time.
     pub started: Instant,
+    /// The data directory (for disk usage).
+    pub data_dir: std::path::PathBuf,
 }
 
 /// A JSON error response.
@@ -101,14 +103,6 @@ async fn ingest(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if let Some(reason) = state.pipeline.storage_error.lock().clone() {
-        let mut err = ApiError::new(
-            StatusCode::INSUFFICIENT_STORAGE,
-            format!("storage unavailable: {reason}"),
-        );
-        err.retry_after = Some(5);
-        return Err(err);
-    }
     let raw = axum::body::to_bytes(body, state.max_body_bytes)
         .await
         .map_err(|_| {
@@ -368,6 +362,21 @@ pub fn memory_usage() -> (u64, u64) {
     (read("VmRSS:"), read("VmHWM:"))
 }
 
+/// Bytes under a directory (files only), 0 when it does not exist.
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            Ok(_) => e.metadata().map_or(0, |m| m.len()),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
 async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
     let p = &state.pipeline;
     let journal = p.journal_size.load(Ordering::Relaxed);
@@ -379,6 +388,10 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
         "journal": { "size": journal, "checkpoint_size": p.checkpoint_size.load(Ordering::Relaxed) },
         "index": { "enabled": state.searcher.is_some(), "indexed": indexed, "lag": journal.saturating_sub(indexed) },
         "storage_error": storage_error,
+        "disk": {
+            "journal_bytes": dir_bytes(&crate::journal_dir(&state.data_dir)),
+            "index_bytes": dir_bytes(&crate::index_dir(&state.data_dir)),
+        },
         "rss_bytes": rss,
         "peak_rss_bytes": peak,
         "uptime_seconds": state.started.elapsed().as_secs(),

@@ -95,7 +95,14 @@ pub async fn serve(config: Config) -> Result<()> {
     let data = DataDir::open(&config.data_dir, &config)?;
     let reader = data.journal.reader();
     let public_key = data.journal.public_key_path();
-    let searcher = data.indexer.as_ref().map(vigil_index::Indexer::searcher);
+    // A searcher of its own (not the writer's) keeps working when the writer is reopened after an error.
+    let searcher = match &data.indexer {
+        Some(_) => Some(
+            vigil_index::Searcher::open(&index_dir(&config.data_dir))
+                .context("cannot open the index for search")?,
+        ),
+        None => None,
+    };
     let lock = data.lock;
     let pipeline = Pipeline::start(data.journal, data.indexer, config.queue_batches)
         .context("cannot start the pipeline")?;
@@ -155,6 +162,7 @@ pub async fn serve(config: Config) -> Result<()> {
         max_event_bytes: config.max_event_bytes,
         syslog_offset,
         started: Instant::now(),
+        data_dir: config.data_dir.clone(),
     });
     let app =
         api::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -24,8 +24,16 @@ const MAX_FRAME_EVENTS: usize = 8_192;
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How often the indexer commits (what bounds search visibility).
 const INDEX_COMMIT_EVERY: Duration = Duration::from_millis(1000);
-/// Batches the indexer may lag behind in memory before it reads from the journal instead.
+/// How often the indexer commits while it is far behind the journal.
+const INDEX_COMMIT_BEHIND: Duration = Duration::from_secs(15);
+/// Journal records the index may lag before it counts as far behind.
+const INDEX_BEHIND: u64 = 100_000;
+/// Most journal records read back for the index in one go.
+const CATCH_UP_CHUNK: u64 = 50_000;
+/// Batches the indexer may lag behind in memory.
 const INDEX_QUEUE: usize = 4;
+/// How long the journal writer waits for a lagging indexer before leaving it to catch up from the journal.
+const INDEX_WAIT: Duration = Duration::from_secs(2);
 
 /// Live figures about the pipeline, read by the health endpoint and metrics.
 #[derive(Debug, Default)]
@@ -233,12 +241,7 @@ fn write_batches(
                 events.extend(batch.events);
             }
             if let Some(tx) = index_tx {
-                // A full queue is fine: the indexer reads the gap back from the journal.
-                if let Err(TrySendError::Disconnected(_)) =
-                    tx.try_send(IndexBatch { first_seq, events })
-                {
-                    tracing::error!("indexer stopped; search will lag until restart");
-                }
+                hand_to_indexer(tx, IndexBatch { first_seq, events });
             }
             false
         }
@@ -264,102 +267,184 @@ fn write_batches(
     }
 }
 
+/// Gives appended events to the indexer, waiting up to [`INDEX_WAIT`] when it is behind:
+/// that slows ingestion to the indexer's pace (keeping search within seconds of the journal
+/// and memory bounded) without letting a stuck index stop the journal. After the wait the
+/// batch is dropped and the indexer reads the gap back from the journal.
+fn hand_to_indexer(tx: &SyncSender<IndexBatch>, batch: IndexBatch) {
+    let deadline = Instant::now() + INDEX_WAIT;
+    let mut batch = batch;
+    loop {
+        match tx.try_send(batch) {
+            Ok(()) => return,
+            Err(TrySendError::Disconnected(_)) => {
+                tracing::error!("indexer stopped; search will lag until restart");
+                return;
+            }
+            Err(TrySendError::Full(back)) => {
+                if Instant::now() >= deadline {
+                    return;
+                }
+                batch = back;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    }
+}
+
+/// Indexes journal records from `*next` up to `upto` (exclusive), at most
+/// [`CATCH_UP_CHUNK`] of them, reading them back from the journal. Returns whether it
+/// indexed anything; an index error means the writer is unusable and must be reopened.
+fn catch_up(
+    indexer: &mut Indexer,
+    reader: &JournalReader,
+    next: &mut u64,
+    upto: u64,
+) -> Result<bool, vigil_index::IndexError> {
+    let from = *next;
+    let upto = upto.min(from + CATCH_UP_CHUNK);
+    if from >= upto {
+        return Ok(false);
+    }
+    for item in reader.scan(from) {
+        if *next >= upto {
+            break;
+        }
+        match item {
+            Ok((seq, bytes)) => {
+                match Event::from_canonical_bytes(&bytes) {
+                    Ok(event) => indexer.add(seq, &event)?,
+                    Err(e) => tracing::error!(seq, error = %e, "journal record is not an event"),
+                }
+                *next = seq + 1;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the journal for indexing");
+                break;
+            }
+        }
+    }
+    Ok(*next > from)
+}
+
+/// The indexer thread: follows the journal, committing about every second. When the index
+/// fails (disk full, I/O error) nothing uncommitted is trusted: the writer is dropped and
+/// reopened from its last commit, and the journal is replayed from there.
 fn indexer_loop(
-    mut indexer: Indexer,
+    indexer: Indexer,
     reader: JournalReader,
     rx: Receiver<IndexBatch>,
     state: &PipelineState,
 ) {
+    let dir = indexer.dir().to_path_buf();
     let mut next = indexer.next_seq();
+    let mut indexer = Some(indexer);
     let mut dirty = false;
     let mut last_commit = Instant::now();
-    let catch_up = |indexer: &mut Indexer, next: &mut u64, upto: u64| -> bool {
-        if *next >= upto {
-            return false;
-        }
-        let started = Instant::now();
-        let from = *next;
-        for item in reader.scan(from) {
-            if *next >= upto {
-                break;
-            }
-            match item {
-                Ok((seq, bytes)) => {
-                    match Event::from_canonical_bytes(&bytes) {
-                        Ok(event) => {
-                            if let Err(e) = indexer.add(seq, &event) {
-                                tracing::error!(seq, error = %e, "cannot index event");
-                            }
-                        }
-                        Err(e) => {
-                            tracing::error!(seq, error = %e, "journal record is not an event")
-                        }
-                    }
-                    *next = seq + 1;
+    let mut open = true;
+    if next < reader.len() {
+        tracing::info!(
+            from = next,
+            to = reader.len(),
+            "indexing journal records the index does not have yet"
+        );
+    }
+    while open {
+        let Some(writer) = indexer.as_mut() else {
+            match Indexer::open(&dir, vigil_index::IndexOptions::default()) {
+                Ok(reopened) => {
+                    next = reopened.next_seq();
+                    dirty = false;
+                    tracing::info!(
+                        next,
+                        "index writer reopened; replaying the journal from its last commit"
+                    );
+                    indexer = Some(reopened);
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, "cannot read the journal for indexing");
-                    break;
+                    tracing::warn!(error = %e, "cannot reopen the index yet; retrying");
+                    std::thread::sleep(Duration::from_secs(1));
+                    if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) =
+                        rx.recv_timeout(Duration::ZERO)
+                    {
+                        open = false;
+                    }
                 }
             }
-        }
-        if from + 10_000 < *next {
-            tracing::info!(
-                from,
-                to = *next,
-                secs = started.elapsed().as_secs_f64(),
-                "index caught up from the journal"
-            );
-        }
-        true
-    };
-    let commit = |indexer: &mut Indexer, next: u64| {
+            continue;
+        };
         let started = Instant::now();
-        if let Err(e) = indexer.commit() {
-            tracing::error!(error = %e, "index commit failed");
-            return;
-        }
+        let behind = reader.len() > next + CATCH_UP_CHUNK;
+        // While far behind, read from the journal first; the queued batches are newer.
+        let received = if behind {
+            Err(RecvTimeoutError::Timeout)
+        } else {
+            rx.recv_timeout(Duration::from_millis(250))
+        };
+        let outcome: Result<(), vigil_index::IndexError> = match received {
+            Ok(batch) => catch_up(writer, &reader, &mut next, batch.first_seq).and_then(|added| {
+                dirty |= added;
+                // Still a gap: leave this batch to be read back from the journal later.
+                if next >= batch.first_seq {
+                    for (i, event) in batch.events.iter().enumerate() {
+                        let seq = batch.first_seq + i as u64;
+                        if seq >= next {
+                            writer.add(seq, event)?;
+                            next = seq + 1;
+                            dirty = true;
+                        }
+                    }
+                }
+                Ok(())
+            }),
+            Err(RecvTimeoutError::Timeout) => {
+                let result =
+                    catch_up(writer, &reader, &mut next, reader.len()).map(|added| dirty |= added);
+                if behind {
+                    // Drop queued batches the journal read will cover anyway; notice shutdown.
+                    loop {
+                        match rx.try_recv() {
+                            Ok(batch) => drop(batch),
+                            Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                                open = false;
+                                break;
+                            }
+                        }
+                    }
+                }
+                result
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                open = false;
+                Ok(())
+            }
+        };
+        // Caught up: commit every second so new events are searchable within ~2 s. Far
+        // behind (a rebuild, a burst): commit rarely, since every commit writes a segment
+        // that must later be merged, which would slow the catch-up further.
+        let lag = reader.len().saturating_sub(next);
+        let every = if lag > INDEX_BEHIND {
+            INDEX_COMMIT_BEHIND
+        } else {
+            INDEX_COMMIT_EVERY
+        };
+        let outcome = outcome.and_then(|()| {
+            if dirty && (last_commit.elapsed() >= every || !open) {
+                writer.commit()?;
+                state.indexed_upto.store(next, Ordering::Relaxed);
+                dirty = false;
+                last_commit = Instant::now();
+            }
+            Ok(())
+        });
         state
             .index_nanos
             .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        state.indexed_upto.store(next, Ordering::Relaxed);
-    };
-    if catch_up(&mut indexer, &mut next, reader.len()) {
-        commit(&mut indexer, next);
-    }
-    loop {
-        match rx.recv_timeout(Duration::from_millis(250)) {
-            Ok(batch) => {
-                let started = Instant::now();
-                dirty |= catch_up(&mut indexer, &mut next, batch.first_seq);
-                for (i, event) in batch.events.iter().enumerate() {
-                    let seq = batch.first_seq + i as u64;
-                    if seq < next {
-                        continue;
-                    }
-                    if let Err(e) = indexer.add(seq, event) {
-                        tracing::error!(seq, error = %e, "cannot index event");
-                    }
-                    next = seq + 1;
-                    dirty = true;
-                }
-                state
-                    .index_nanos
-                    .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                dirty |= catch_up(&mut indexer, &mut next, reader.len());
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                catch_up(&mut indexer, &mut next, reader.len());
-                commit(&mut indexer, next);
-                return;
-            }
-        }
-        if dirty && last_commit.elapsed() >= INDEX_COMMIT_EVERY {
-            commit(&mut indexer, next);
-            dirty = false;
-            last_commit = Instant::now();
+        if let Err(e) = outcome {
+            tracing::error!(error = %e, "indexing failed; reopening the index from its last commit");
+            indexer = None;
+            std::thread::sleep(Duration::from_millis(500));
         }
     }
 }

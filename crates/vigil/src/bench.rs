@@ -293,6 +293,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let connections = args.connections.max(1);
     let rate_per_thread = args.rate as f64 / connections as f64;
     let sent = Arc::new(AtomicU64::new(0));
+    let raw_bytes = Arc::new(AtomicU64::new(0));
     let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
     let stop = Arc::new(AtomicBool::new(false));
     println!(
@@ -310,6 +311,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let mut workers = Vec::new();
     for worker in 0..connections {
         let sent = sent.clone();
+        let raw_bytes = raw_bytes.clone();
         let latencies = latencies.clone();
         let client = client.clone();
         let url = ingest_url.clone();
@@ -334,9 +336,11 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                     let mut next = 0usize;
                     while started.elapsed() < duration {
                         let stamp = stamp();
+                        let mut bytes = 0;
                         for _ in 0..500 {
                             let (pri, body) = &pool[next % POOL];
                             next += 1;
+                            bytes += pri.len() + stamp.len() + body.len() + 2;
                             out.write_all(pri.as_bytes())?;
                             out.write_all(stamp.as_bytes())?;
                             out.write_all(b" ")?;
@@ -345,6 +349,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                         }
                         mine += 500;
                         sent.fetch_add(500, Ordering::Relaxed);
+                        raw_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
                         pace(rate_per_thread, mine, started);
                     }
                     out.flush()?;
@@ -358,6 +363,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                             body.extend_from_slice(generator.line(&stamp).as_bytes());
                             body.push(b'\n');
                         }
+                        raw_bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
                         let (accepted, ms) = post_batch(&client, &url, body)?;
                         if let Ok(mut l) = latencies.lock() {
                             l.push(ms);
@@ -455,6 +461,21 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         percentile(&lat, 99.0),
         lat.len()
     );
+    let raw = raw_bytes.load(Ordering::Relaxed) as f64;
+    let load_events = total as f64;
+    if raw > 0.0 && start_size == 0 && stored > 0 {
+        let journal = last["disk"]["journal_bytes"].as_f64().unwrap_or(0.0);
+        let index = last["disk"]["index_bytes"].as_f64().unwrap_or(0.0);
+        let raw_per_event = raw / load_events;
+        println!(
+            "on disk:                {:.0} B/event (journal {:.0} + index {:.0}) for {:.0} raw B/event: {:.2}x raw",
+            (journal + index) / stored as f64,
+            journal / stored as f64,
+            index / stored as f64,
+            raw_per_event,
+            (journal + index) / stored as f64 / raw_per_event
+        );
+    }
     println!(
         "server RSS:             {:.0} MB now, {:.0} MB peak",
         last["rss_bytes"].as_f64().unwrap_or(0.0) / 1e6,
