@@ -56,18 +56,29 @@ fn address_in(line: &str) -> Option<SocketAddr> {
 impl Server {
     /// Starts a server on `data_dir` with extra flags.
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
+        let mut args: Vec<String> = vec![
+            "serve".into(),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+        ];
+        for a in [
+            "--http",
+            "127.0.0.1:0",
+            "--syslog-udp",
+            "127.0.0.1:0",
+            "--syslog-tcp",
+            "127.0.0.1:0",
+        ] {
+            args.push(a.into());
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Self::spawn(&args, data_dir, true, true)
+    }
+
+    /// Starts `vigil` with exactly `args`, waiting for the listeners it should report.
+    pub fn spawn(args: &[String], data_dir: &Path, want_udp: bool, want_tcp: bool) -> Server {
         let mut child = Command::new(vigil_bin())
-            .args(["serve", "--data-dir"])
-            .arg(data_dir)
-            .args([
-                "--http",
-                "127.0.0.1:0",
-                "--syslog-udp",
-                "127.0.0.1:0",
-                "--syslog-tcp",
-                "127.0.0.1:0",
-            ])
-            .args(extra)
+            .args(args)
             .env("VIGIL_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -90,7 +101,7 @@ impl Server {
         });
         let (mut http, mut udp, mut tcp) = (None, None, None);
         let deadline = Instant::now() + Duration::from_secs(120);
-        while http.is_none() || udp.is_none() || tcp.is_none() {
+        while http.is_none() || (want_udp && udp.is_none()) || (want_tcp && tcp.is_none()) {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let line = rx.recv_timeout(remaining).unwrap_or_else(|_| {
                 panic!(
@@ -110,8 +121,8 @@ impl Server {
             child: Some(child),
             data_dir: data_dir.to_path_buf(),
             http: http.unwrap_or_else(|| unreachable!()),
-            udp: udp.unwrap_or_else(|| unreachable!()),
-            tcp: tcp.unwrap_or_else(|| unreachable!()),
+            udp: udp.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
+            tcp: tcp.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
             log,
             client: reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(60))
