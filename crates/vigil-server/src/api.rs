@@ -11,7 +11,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -402,108 +401,83 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let m = &state.metrics;
     let p = &state.pipeline;
     let (rss, peak) = memory_usage();
-    let mut values: HashMap<&str, (u64, &str)> = HashMap::new();
-    values.insert(
-        "vigil_events_received_total",
+    let relaxed = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+    // (name, help, value); names ending in _total are counters, the rest gauges.
+    let series: [(&str, &str, u64); 15] = [
         (
-            IngestMetrics::get(&m.events_received),
+            "vigil_events_received_total",
             "Events accepted into the pipeline.",
+            relaxed(&m.events_received),
         ),
-    );
-    values.insert(
-        "vigil_parse_failures_total",
         (
-            IngestMetrics::get(&m.parse_failures),
+            "vigil_parse_failures_total",
             "Events kept raw and tagged _parse_failure.",
+            relaxed(&m.parse_failures),
         ),
-    );
-    values.insert(
-        "vigil_udp_dropped_total",
         (
-            IngestMetrics::get(&m.udp_dropped),
+            "vigil_udp_dropped_total",
             "Syslog UDP messages dropped because the pipeline was full.",
+            relaxed(&m.udp_dropped),
         ),
-    );
-    values.insert(
-        "vigil_frames_truncated_total",
         (
-            IngestMetrics::get(&m.frames_truncated),
+            "vigil_frames_truncated_total",
             "Stream frames cut at the frame limit.",
+            relaxed(&m.frames_truncated),
         ),
-    );
-    values.insert(
-        "vigil_http_throttled_total",
         (
-            IngestMetrics::get(&m.http_throttled),
+            "vigil_http_throttled_total",
             "Ingest requests answered 429.",
+            relaxed(&m.http_throttled),
         ),
-    );
-    values.insert(
-        "vigil_lines_rejected_total",
         (
-            IngestMetrics::get(&m.lines_rejected),
+            "vigil_lines_rejected_total",
             "NDJSON lines rejected.",
+            relaxed(&m.lines_rejected),
         ),
-    );
-    values.insert(
-        "vigil_tcp_connections",
         (
-            IngestMetrics::get(&m.tcp_connections),
+            "vigil_tcp_connections",
             "Open syslog TCP connections.",
+            relaxed(&m.tcp_connections),
         ),
-    );
-    values.insert(
-        "vigil_journal_records",
         (
-            p.journal_size.load(Ordering::Relaxed),
+            "vigil_journal_records",
             "Records in the journal.",
+            relaxed(&p.journal_size),
         ),
-    );
-    values.insert(
-        "vigil_journal_checkpoint_size",
         (
-            p.checkpoint_size.load(Ordering::Relaxed),
+            "vigil_journal_checkpoint_size",
             "Tree size of the latest signed checkpoint.",
+            relaxed(&p.checkpoint_size),
         ),
-    );
-    values.insert(
-        "vigil_journal_frames_total",
         (
-            p.frames_written.load(Ordering::Relaxed),
+            "vigil_journal_frames_total",
             "Journal frames (group commits) written.",
+            relaxed(&p.frames_written),
         ),
-    );
-    values.insert(
-        "vigil_index_indexed_records",
         (
-            p.indexed_upto.load(Ordering::Relaxed),
+            "vigil_index_indexed_records",
             "Journal records committed to the index.",
+            relaxed(&p.indexed_upto),
         ),
-    );
-    values.insert(
-        "vigil_journal_append_nanoseconds_total",
         (
-            p.journal_nanos.load(Ordering::Relaxed),
+            "vigil_journal_append_nanoseconds_total",
             "Nanoseconds spent appending to the journal.",
+            relaxed(&p.journal_nanos),
         ),
-    );
-    values.insert(
-        "vigil_index_nanoseconds_total",
         (
-            p.index_nanos.load(Ordering::Relaxed),
-            "Nanoseconds spent indexing.",
+            "vigil_index_nanoseconds_total",
+            "Nanoseconds spent indexing and committing.",
+            relaxed(&p.index_nanos),
         ),
-    );
-    values.insert("vigil_process_resident_bytes", (rss, "Resident memory."));
-    values.insert(
-        "vigil_process_resident_peak_bytes",
-        (peak, "Peak resident memory."),
-    );
-    let mut names: Vec<&&str> = values.keys().collect();
-    names.sort();
+        ("vigil_process_resident_bytes", "Resident memory.", rss),
+        (
+            "vigil_process_resident_peak_bytes",
+            "Peak resident memory.",
+            peak,
+        ),
+    ];
     let mut text = String::new();
-    for name in names {
-        let (value, help) = values[*name];
+    for (name, help, value) in series {
         let kind = if name.ends_with("_total") {
             "counter"
         } else {
