@@ -19,6 +19,8 @@ pub struct IngestMetrics {
     pub lines_rejected: AtomicU64,
     /// Open TCP connections.
     pub tcp_connections: AtomicU64,
+    /// Nanoseconds spent parsing and normalising (all sources).
+    pub parse_nanos: AtomicU64,
 }
 
 impl IngestMetrics {

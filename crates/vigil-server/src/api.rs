@@ -403,7 +403,12 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let (rss, peak) = memory_usage();
     let relaxed = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     // (name, help, value); names ending in _total are counters, the rest gauges.
-    let series: [(&str, &str, u64); 15] = [
+    let series: [(&str, &str, u64); 16] = [
+        (
+            "vigil_parse_nanoseconds_total",
+            "Nanoseconds spent parsing, normalising and serialising syslog events.",
+            relaxed(&m.parse_nanos),
+        ),
         (
             "vigil_events_received_total",
             "Events accepted into the pipeline.",

@@ -244,6 +244,25 @@ fn health(client: &reqwest::blocking::Client, server: &str) -> Result<Value> {
         .context("health answer is not JSON")
 }
 
+/// The server's Prometheus counters by name (empty when unreachable).
+fn server_metrics(
+    client: &reqwest::blocking::Client,
+    server: &str,
+) -> std::collections::HashMap<String, f64> {
+    let text = client
+        .get(format!("{server}/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (name, value) = l.split_once(' ')?;
+            Some((name.to_string(), value.trim().parse().ok()?))
+        })
+        .collect()
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -286,6 +305,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         return run_search(&client, &server, &args);
     }
     let before = health(&client, &server)?;
+    let metrics_before = server_metrics(&client, &server);
     let start_size = before["journal"]["size"].as_u64().unwrap_or(0);
     let index_on = before["index"]["enabled"].as_bool().unwrap_or(false);
     let ingest_url = format!("{server}/api/v1/ingest");
@@ -460,6 +480,24 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         percentile(&lat, 50.0),
         percentile(&lat, 99.0),
         lat.len()
+    );
+    let metrics_after = server_metrics(&client, &server);
+    let spent = |name: &str| {
+        (metrics_after.get(name).copied().unwrap_or(0.0)
+            - metrics_before.get(name).copied().unwrap_or(0.0))
+            / 1e9
+    };
+    let (parse, journal, index) = (
+        spent("vigil_parse_nanoseconds_total"),
+        spent("vigil_journal_append_nanoseconds_total"),
+        spent("vigil_index_nanoseconds_total"),
+    );
+    let busy = (parse + journal + index).max(1e-9);
+    println!(
+        "server time by stage:   parse {parse:.1} s ({:.0} %), journal {journal:.1} s ({:.0} %), index {index:.1} s ({:.0} %)",
+        100.0 * parse / busy,
+        100.0 * journal / busy,
+        100.0 * index / busy
     );
     let raw = raw_bytes.load(Ordering::Relaxed) as f64;
     let load_events = total as f64;
