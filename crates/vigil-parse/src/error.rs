@@ -37,3 +37,13 @@ pub enum JsonError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid RFC 5424 structured data: {0}")]
 pub struct StructuredDataError(pub &'static str);
+
+/// Why a message that starts like CEF (`CEF:`) is not a valid CEF record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid CEF: {0}")]
+pub struct CefError(pub &'static str);
+
+/// Why a message that starts like LEEF (`LEEF:`) is not a valid LEEF record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid LEEF: {0}")]
+pub struct LeefError(pub &'static str);

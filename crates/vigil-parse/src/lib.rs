@@ -1,28 +1,41 @@
 //! Vigil's decoders: turn one received line or message into an ECS [`Event`].
 //!
-//! [`parse_line`] auto-detects the format (a JSON object, syslog RFC 5424 or RFC 3164,
-//! else a raw line tagged [`TAG_PARSE_FAILURE`]); [`parse_syslog`] is the syslog-only
-//! entry point used by the syslog listeners. After the syslog header, the message is
-//! normalised to ECS by a small registry of per-program parsers (see [`programs`]).
+//! [`parse_line`] auto-detects the format: a JSON object, CEF ([`cef`]), LEEF ([`leef`]),
+//! the Apache / nginx error logs, syslog RFC 5424 or RFC 3164, an nginx / Apache access
+//! log line ([`web`]), a Linux firewall line ([`programs::kernel`]), key=value / logfmt
+//! ([`kv`]), else a raw line tagged [`TAG_PARSE_FAILURE`] (the order and its cheap
+//! pre-checks are documented in the `detect` module). [`parse_syslog`] is the
+//! syslog-only entry point used by the syslog listeners (it also takes a bare CEF or LEEF
+//! record). After a syslog header, the message goes through the same kind of detection:
+//! CEF / LEEF, the per-program registry ([`programs`]), web servers by program name,
+//! firewall lines, key=value.
 //!
 //! Parsers never panic and never drop input: every syslog or raw event keeps the full
 //! line in `event.original` and has a `message` (a JSON object is taken as sent: it gets
 //! `event.original` unless it has one, and a `message` only if it has one). They set
 //! `@timestamp` only from the content (RFC 3339, UTC, milliseconds); the caller assigns
-//! ids, `event.ingested`, `log.source` and the receive-time fallback.
+//! ids, `event.ingested`, `log.source` and the receive-time fallback. Each format keeps
+//! its native fields under its own name (`cef.*`, `leef.*`, `kv.*`, `iptables.*`,
+//! `access_log.*`, `apache.error.*`, `nginx.error.*`, `log.syslog.*`) next to ECS.
 
+pub mod cef;
+mod detect;
+mod ecs;
 pub mod error;
 pub mod json;
+pub mod kv;
+pub mod leef;
 pub mod programs;
 pub mod syslog;
 mod time;
+pub mod web;
 
 use std::borrow::Cow;
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use vigil_core::{Event, TAG_PARSE_FAILURE};
 
-pub use error::{JsonError, SyslogError};
+pub use error::{CefError, JsonError, LeefError, SyslogError};
 
 /// What a parser needs to know about the message beyond its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,38 +76,31 @@ fn utc_offset() -> FixedOffset {
 /// Auto-detects and parses one line or message.
 ///
 /// A JSON object becomes [`Event::from_map`] with `event.original` set to the line unless
-/// present; otherwise syslog (RFC 5424 or RFC 3164, with or without `<PRI>`); otherwise a
+/// present; CEF / LEEF records, web server logs, syslog (RFC 5424 or RFC 3164, with or
+/// without `<PRI>`), firewall and key=value lines are decoded to ECS; anything else is a
 /// raw event (`message` = the line) tagged [`TAG_PARSE_FAILURE`] with the reason in
-/// `error.message`. Invalid UTF-8 is decoded lossily and tagged `_parse_failure`
-/// ("invalid UTF-8"); `event.original` keeps the lossy text. Trailing CR, LF and NUL
-/// bytes are stripped first.
+/// `error.message`, as is a line that starts like CEF or LEEF but is not valid. Invalid
+/// UTF-8 is decoded lossily and tagged `_parse_failure` ("invalid UTF-8");
+/// `event.original` keeps the lossy text. Trailing CR, LF and NUL bytes are stripped
+/// first.
 pub fn parse_line(line: &[u8], ctx: &ParseContext) -> Event {
     with_text(line, |text| parse_text(text, ctx))
 }
 
-/// Parses a syslog message only (for the syslog listeners). Anything that is not syslog
-/// comes back as the raw event tagged `_parse_failure` ("not a syslog message: <why>").
+/// Parses a syslog message only (for the syslog listeners). A bare CEF or LEEF record
+/// (`CEF:0|...` / `LEEF:...` with no syslog header, as some appliances send) is decoded
+/// too; anything else that is not syslog comes back as the raw event tagged
+/// `_parse_failure` (`not a syslog message: <why>`).
 pub fn parse_syslog(line: &[u8], ctx: &ParseContext) -> Event {
     with_text(line, |text| match syslog::parse(text, ctx) {
         Ok(event) => event,
-        Err(why) => raw_event(text, &format!("not a syslog message: {why}")),
+        Err(why) => detect::cef_or_leef(text, 0, ctx)
+            .unwrap_or_else(|| raw_event(text, &format!("not a syslog message: {why}"))),
     })
 }
 
 fn parse_text(text: &str, ctx: &ParseContext) -> Event {
-    if text.trim_start().starts_with('{') {
-        return match json::parse(text) {
-            Ok(event) => event,
-            Err(why) => raw_event(text, &why.to_string()),
-        };
-    }
-    match syslog::parse(text, ctx) {
-        Ok(event) => event,
-        Err(why) => raw_event(
-            text,
-            &format!("unrecognised format (not JSON or syslog): {why}"),
-        ),
-    }
+    detect::line(text, ctx)
 }
 
 /// Strips the line ending, decodes (lossily if needed), parses, and tags invalid UTF-8.
@@ -122,7 +128,7 @@ pub fn trim_line_end(line: &[u8]) -> &[u8] {
 }
 
 /// An event holding only the text, tagged as not understood.
-fn raw_event(text: &str, reason: &str) -> Event {
+pub(crate) fn raw_event(text: &str, reason: &str) -> Event {
     let mut event = Event::new();
     event.set("event.original", text);
     event.set("message", text);

@@ -24,7 +24,7 @@ const MONTHS: [&[u8; 3]; 12] = [
     b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec",
 ];
 
-fn month_of(b: &[u8]) -> Option<u32> {
+pub(crate) fn month_of(b: &[u8]) -> Option<u32> {
     let lower = [
         b.first()?.to_ascii_lowercase(),
         b.get(1)?.to_ascii_lowercase(),
@@ -37,7 +37,7 @@ fn month_of(b: &[u8]) -> Option<u32> {
 }
 
 /// Reads 1..=max ASCII digits at `*pos`, advancing it.
-fn digits(b: &[u8], pos: &mut usize, min: usize, max: usize) -> Option<u32> {
+pub(crate) fn digits(b: &[u8], pos: &mut usize, min: usize, max: usize) -> Option<u32> {
     let start = *pos;
     let mut value: u32 = 0;
     while *pos < b.len() && *pos - start < max && b[*pos].is_ascii_digit() {
@@ -194,6 +194,242 @@ pub(crate) fn from_epoch(n: f64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(millis)
 }
 
+/// A zone designator: `Z`, `UTC`, `GMT`, `UT`, `+hh:mm`, `+hhmm`, `+hh`, `GMT+hh:mm`,
+/// `UTC-5`, or one of a few common abbreviations (`CET`, `EST`, `PDT` ...).
+pub(crate) fn parse_zone(s: &str) -> Option<FixedOffset> {
+    let s = s.trim();
+    let hours = |h: i32| FixedOffset::east_opt(h * 3600);
+    match s {
+        "Z" | "z" | "UTC" | "GMT" | "UT" => return hours(0),
+        "CET" | "BST" | "WAT" => return hours(1),
+        "CEST" | "EET" | "SAST" => return hours(2),
+        "EEST" | "MSK" => return hours(3),
+        "IST" => return FixedOffset::east_opt(5 * 3600 + 1800),
+        "JST" | "KST" => return hours(9),
+        "AEST" => return hours(10),
+        "EST" => return hours(-5),
+        "EDT" | "AST" => return hours(-4),
+        "CST" => return hours(-6),
+        "CDT" => return hours(-5),
+        "MST" => return hours(-7),
+        "MDT" => return hours(-6),
+        "PST" => return hours(-8),
+        "PDT" => return hours(-7),
+        _ => {}
+    }
+    let numeric = s
+        .strip_prefix("UTC")
+        .or_else(|| s.strip_prefix("GMT"))
+        .unwrap_or(s);
+    numeric_offset(numeric)
+}
+
+/// `+hh`, `+h`, `+hhmm` or `+hh:mm` (also `-`).
+fn numeric_offset(s: &str) -> Option<FixedOffset> {
+    let b = s.as_bytes();
+    let sign = match b.first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let mut pos = 1;
+    let hh = digits(b, &mut pos, 1, 2)?;
+    if b.get(pos) == Some(&b':') {
+        pos += 1;
+    }
+    let mm = if pos < b.len() {
+        digits(b, &mut pos, 2, 2)?
+    } else {
+        0
+    };
+    if pos != b.len() || hh > 23 || mm > 59 {
+        return None;
+    }
+    let seconds = i32::try_from(hh * 3600 + mm * 60).ok()?;
+    FixedOffset::east_opt(sign * seconds)
+}
+
+/// A device timestamp (CEF `rt`, LEEF `devTime` without a format): epoch milliseconds
+/// (or seconds), `MMM dd [yyyy] HH:mm:ss[.SSS][ zone]` (year inferred when absent), or
+/// ISO 8601. Zone-less forms are in `offset`.
+pub(crate) fn parse_device_time(
+    s: &str,
+    offset: FixedOffset,
+    received: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return None;
+    }
+    if b.len() <= 20 && b.iter().all(|c| c.is_ascii_digit() || *c == b'.') {
+        return s.parse::<f64>().ok().and_then(from_epoch);
+    }
+    if let Some((ts, len)) = parse_bsd(b) {
+        let rest = s.get(len..).unwrap_or("").trim();
+        let offset = if rest.is_empty() {
+            offset
+        } else {
+            parse_zone(rest)?
+        };
+        return resolve_bsd(&ts, offset, received);
+    }
+    parse_iso8601(s, Some(offset))
+}
+
+/// Parses `value` with a Java `SimpleDateFormat` pattern (LEEF `devTimeFormat`, e.g.
+/// `MMM dd yyyy HH:mm:ss.SSS zzz`, `yyyy-MM-dd'T'HH:mm:ssXXX`, `dd/MM/yyyy HH:mm:ss`).
+/// Letters understood: y M d H k h K m s S a E z Z X (others are skipped as numbers or
+/// words). Without a zone in the value, `offset` applies; without a year, it is inferred.
+pub(crate) fn parse_java_pattern(
+    value: &str,
+    pattern: &str,
+    offset: FixedOffset,
+    received: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let v = value.trim().as_bytes();
+    let p = pattern.as_bytes();
+    let mut vp = 0;
+    let mut pp = 0;
+    let (mut year, mut month, mut day) = (None, None, None);
+    let (mut hour, mut minute, mut second, mut nanos) = (0, 0, 0, 0);
+    let mut pm: Option<bool> = None;
+    let mut zone: Option<FixedOffset> = None;
+    while pp < p.len() {
+        let c = p[pp];
+        if c == b'\'' {
+            // Quoted literal; '' is a quote.
+            pp += 1;
+            if p.get(pp) == Some(&b'\'') {
+                (v.get(vp) == Some(&b'\'')).then_some(())?;
+                vp += 1;
+                pp += 1;
+                continue;
+            }
+            while pp < p.len() && p[pp] != b'\'' {
+                (v.get(vp) == Some(&p[pp])).then_some(())?;
+                vp += 1;
+                pp += 1;
+            }
+            pp += 1;
+            continue;
+        }
+        if !c.is_ascii_alphabetic() {
+            if c == b' ' {
+                while v.get(vp) == Some(&b' ') {
+                    vp += 1;
+                }
+            } else {
+                (v.get(vp) == Some(&c)).then_some(())?;
+                vp += 1;
+            }
+            pp += 1;
+            continue;
+        }
+        let start = pp;
+        while pp < p.len() && p[pp] == c {
+            pp += 1;
+        }
+        let n = pp - start;
+        match c {
+            b'y' | b'u' if n == 2 => {
+                year = Some(2000 + i32::try_from(digits(v, &mut vp, 2, 2)?).ok()?);
+            }
+            b'y' | b'u' => year = Some(i32::try_from(digits(v, &mut vp, 1, 4)?).ok()?),
+            b'M' | b'L' if n >= 3 => {
+                month = Some(month_of(v.get(vp..)?)?);
+                while v.get(vp).is_some_and(u8::is_ascii_alphabetic) {
+                    vp += 1;
+                }
+            }
+            b'M' | b'L' => month = Some(digits(v, &mut vp, 1, 2)?),
+            b'd' => day = Some(digits(v, &mut vp, 1, 2)?),
+            b'H' | b'k' => hour = digits(v, &mut vp, 1, 2)? % 24,
+            b'h' | b'K' => hour = digits(v, &mut vp, 1, 2)? % 12,
+            b'm' => minute = digits(v, &mut vp, 1, 2)?,
+            b's' => second = digits(v, &mut vp, 1, 2)?,
+            b'S' => {
+                let before = vp;
+                nanos = fraction_nanos(v, &mut vp);
+                (vp > before).then_some(())?;
+            }
+            b'a' => {
+                let word = v.get(vp..vp + 2)?;
+                pm = Some(word.eq_ignore_ascii_case(b"pm"));
+                vp += 2;
+            }
+            b'z' | b'Z' | b'X' | b'x' | b'O' => {
+                let end = v
+                    .get(vp..)?
+                    .iter()
+                    .position(|b| *b == b' ')
+                    .map_or(v.len(), |e| vp + e);
+                zone = Some(parse_zone(std::str::from_utf8(v.get(vp..end)?).ok()?)?);
+                vp = end;
+            }
+            _ if v.get(vp).is_some_and(u8::is_ascii_digit) => {
+                digits(v, &mut vp, 1, 9)?;
+            }
+            _ => {
+                while v.get(vp).is_some_and(u8::is_ascii_alphabetic) {
+                    vp += 1;
+                }
+            }
+        }
+    }
+    if pm == Some(true) {
+        hour += 12;
+    }
+    let ts = BsdTimestamp {
+        month: month?,
+        day: day?,
+        year,
+        hour,
+        minute,
+        second,
+        nanos,
+    };
+    resolve_bsd(&ts, zone.unwrap_or(offset), received)
+}
+
+/// The Common Log Format time `dd/Mmm/yyyy:HH:MM:SS[.frac] +zzzz` at the start of `b`
+/// (without brackets); returns the instant and the bytes consumed.
+pub(crate) fn parse_clf(b: &[u8]) -> Option<(DateTime<Utc>, usize)> {
+    let mut pos = 0;
+    let day = digits(b, &mut pos, 2, 2)?;
+    (b.get(pos) == Some(&b'/')).then_some(())?;
+    let month = month_of(b.get(pos + 1..)?)?;
+    pos += 4;
+    (b.get(pos) == Some(&b'/')).then_some(())?;
+    pos += 1;
+    let year = i32::try_from(digits(b, &mut pos, 4, 4)?).ok()?;
+    let expect =
+        |c: u8, pos: &mut usize| -> Option<()> { (b.get(*pos) == Some(&c)).then(|| *pos += 1) };
+    expect(b':', &mut pos)?;
+    let hour = digits(b, &mut pos, 2, 2)?;
+    expect(b':', &mut pos)?;
+    let minute = digits(b, &mut pos, 2, 2)?;
+    expect(b':', &mut pos)?;
+    let second = digits(b, &mut pos, 2, 2)?;
+    let mut nanos = 0;
+    if b.get(pos) == Some(&b'.') {
+        pos += 1;
+        nanos = fraction_nanos(b, &mut pos);
+    }
+    expect(b' ', &mut pos)?;
+    let zone_start = pos;
+    pos += 1;
+    digits(b, &mut pos, 4, 4)?;
+    let offset = numeric_offset(std::str::from_utf8(b.get(zone_start..pos)?).ok()?)?;
+    let naive =
+        NaiveDate::from_ymd_opt(year, month, day)?.and_hms_nano_opt(hour, minute, second, nanos)?;
+    let t = offset
+        .from_local_datetime(&naive)
+        .single()?
+        .with_timezone(&Utc);
+    Some((t, pos))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,5 +532,96 @@ mod tests {
         assert_eq!(parse_iso8601("2026-13-02T03:04:05Z", None), None);
         assert_eq!(from_epoch(f64::NAN), None);
         assert_eq!(from_epoch(1e300), None);
+    }
+
+    #[test]
+    fn zones_and_device_times() {
+        assert_eq!(parse_zone("UTC"), Some(zero()));
+        assert_eq!(
+            parse_zone("+02:00").map(|o| o.local_minus_utc()),
+            Some(7200)
+        );
+        assert_eq!(
+            parse_zone("-0530").map(|o| o.local_minus_utc()),
+            Some(-19800)
+        );
+        assert_eq!(
+            parse_zone("GMT+01:00").map(|o| o.local_minus_utc()),
+            Some(3600)
+        );
+        assert_eq!(parse_zone("PDT").map(|o| o.local_minus_utc()), Some(-25200));
+        assert_eq!(parse_zone("+25:00"), None);
+        assert_eq!(parse_zone("Mars"), None);
+        let received = utc("2026-06-01T00:00:00Z");
+        assert_eq!(
+            parse_device_time("1700000000123", zero(), received),
+            Some(utc("2023-11-14T22:13:20.123Z"))
+        );
+        assert_eq!(
+            parse_device_time("Sep 10 2010 16:03:00", zero(), received),
+            Some(utc("2010-09-10T16:03:00Z"))
+        );
+        assert_eq!(
+            parse_device_time("Sep 10 2010 16:03:00.250 CEST", zero(), received),
+            Some(utc("2010-09-10T14:03:00.250Z"))
+        );
+        assert_eq!(
+            parse_device_time("May 10 16:03:00", zero(), received),
+            Some(utc("2026-05-10T16:03:00Z"))
+        );
+        assert_eq!(
+            parse_device_time("2026-01-02T03:04:05+01:00", zero(), received),
+            Some(utc("2026-01-02T02:04:05Z"))
+        );
+        assert_eq!(
+            parse_device_time("Sep 10 2010 16:03:00 Mars", zero(), received),
+            None
+        );
+        assert_eq!(parse_device_time("", zero(), received), None);
+    }
+
+    #[test]
+    fn java_patterns() {
+        let received = utc("2026-06-01T00:00:00Z");
+        let p = |v: &str, f: &str| parse_java_pattern(v, f, zero(), received);
+        assert_eq!(
+            p(
+                "Jan 05 2026 10:11:12.345 UTC",
+                "MMM dd yyyy HH:mm:ss.SSS zzz"
+            ),
+            Some(utc("2026-01-05T10:11:12.345Z"))
+        );
+        assert_eq!(
+            p("2026-01-05T10:11:12+0200", "yyyy-MM-dd'T'HH:mm:ssZ"),
+            Some(utc("2026-01-05T08:11:12Z"))
+        );
+        assert_eq!(
+            p("05/01/26 01:02:03 PM", "dd/MM/yy hh:mm:ss a"),
+            Some(utc("2026-01-05T13:02:03Z"))
+        );
+        assert_eq!(
+            p(
+                "Mon, 05 January 2026 10:11:12",
+                "EEE, dd MMMM yyyy HH:mm:ss"
+            ),
+            Some(utc("2026-01-05T10:11:12Z"))
+        );
+        assert_eq!(p("2026-01-05", "yyyy/MM/dd"), None);
+        assert_eq!(p("", "yyyy"), None);
+    }
+
+    #[test]
+    fn clf_times() {
+        assert_eq!(
+            parse_clf(b"26/Dec/2016:16:16:29 +0200]"),
+            Some((utc("2016-12-26T14:16:29Z"), 26))
+        );
+        assert_eq!(
+            parse_clf(b"07/Dec/2016:11:05:07.5 -0100"),
+            Some((utc("2016-12-07T12:05:07.5Z"), 28))
+        );
+        assert_eq!(parse_clf(b"26/Dec/2016:16:16:29"), None);
+        assert_eq!(parse_clf(b"26/Dex/2016:16:16:29 +0200"), None);
+        assert_eq!(parse_clf(b"31/Feb/2016:16:16:29 +0200"), None);
     }
 }

@@ -1,6 +1,7 @@
 //! Every line of the loghub Linux and OpenSSH samples parses as syslog with no parse
-//! failure, the right host, program, pid, message and an inferred-year timestamp,
-//! checked against loghub's own structured CSV.
+//! failure, the right host, program, pid, message and an inferred-year timestamp, and
+//! every line of the Apache error sample as an Apache error log line, all checked against
+//! loghub's own structured CSV.
 
 mod common;
 
@@ -190,4 +191,59 @@ fn openssh_year_and_zone_follow_the_context() {
     // Sender clock in UTC+8: 06:55:46 local is 22:55:46 UTC the day before.
     let event = parse_line(first, &ctx_offset("2017-01-05T00:00:00Z", 8 * 3600));
     assert_eq!(s(&event, "@timestamp"), Some("2016-12-09T22:55:46.000Z"));
+}
+
+#[test]
+fn apache_2k_all_lines() {
+    let data = read_data("loghub/Apache/Apache_2k.log");
+    let csv = String::from_utf8_lossy(&read_data("loghub/Apache/Apache_2k.log_structured.csv"))
+        .into_owned();
+    let rows: Vec<Vec<String>> = csv.lines().skip(1).map(csv_record).collect();
+    let lines = lines(&data);
+    assert_eq!(lines.len(), 2000);
+    assert_eq!(rows.len(), 2000);
+    // The year is in the line; the zone comes from the context.
+    let ctx = ctx_offset("2026-01-01T00:00:00Z", 3600);
+    let mut clients = 0;
+    for (n, (line, row)) in lines.iter().zip(&rows).enumerate() {
+        let event = parse_line(line, &ctx);
+        let at = format!("line {}: {}", n + 1, String::from_utf8_lossy(line));
+        assert!(
+            !event.has_tag(TAG_PARSE_FAILURE),
+            "{at}: {:?}",
+            event.get("error.message")
+        );
+        // LineId,Time,Level,Content
+        let (time, level, content) = (&row[1], &row[2], &row[3]);
+        let local = chrono::NaiveDateTime::parse_from_str(time, "%a %b %d %H:%M:%S %Y")
+            .unwrap_or_else(|e| panic!("{at}: {e}"));
+        let expected_ts = (local - chrono::Duration::hours(1))
+            .format("%Y-%m-%dT%H:%M:%S.000Z")
+            .to_string();
+        assert_eq!(s(&event, "@timestamp"), Some(expected_ts.as_str()), "{at}");
+        assert_eq!(s(&event, "log.level"), Some(level.as_str()), "{at}");
+        // loghub keeps `[client IP]` in the content; Vigil maps it to source.ip.
+        let (client, message) = match content
+            .strip_prefix("[client ")
+            .and_then(|r| r.split_once("] "))
+        {
+            Some((client, message)) => (Some(client), message),
+            None => (None, content.as_str()),
+        };
+        assert_eq!(s(&event, "message"), Some(message.trim_end()), "{at}");
+        assert_eq!(s(&event, "source.ip"), client, "{at}");
+        clients += usize::from(client.is_some());
+        let original = String::from_utf8_lossy(line);
+        assert_eq!(
+            s(&event, "event.original"),
+            Some(original.trim_end_matches(['\r', '\n'])),
+            "{at}"
+        );
+        assert_eq!(
+            event.get("event.category"),
+            Some(&serde_json::json!(["web"])),
+            "{at}"
+        );
+    }
+    assert!(clients > 20, "{clients}");
 }

@@ -1,10 +1,12 @@
-//! Never panic, never drop: truncations and random mutations of real lines, and random
-//! byte strings from a syslog-flavoured alphabet, all come back as an event that keeps
-//! the (lossily decoded, line-end stripped) input in `event.original` and has a `message`.
+//! Never panic, never drop: truncations and random mutations of real lines (loghub, and
+//! every line of the CEF, iptables, Apache and nginx samples under `parsers/`, plus LEEF,
+//! logfmt and UFW lines), and random byte strings from a syslog-flavoured alphabet, all
+//! come back as an event that keeps the (lossily decoded, line-end stripped) input in
+//! `event.original` and has a `message`.
 
 mod common;
 
-use common::{ctx, lines, read_data};
+use common::{ctx, data_dir, lines, read_data};
 use vigil_parse::{parse_line, parse_syslog, ParseContext};
 
 /// xorshift64: deterministic, dependency-free.
@@ -57,6 +59,7 @@ fn sample_lines() -> Vec<Vec<u8>> {
         let data = read_data(file);
         out.extend(lines(&data).into_iter().map(<[u8]>::to_vec));
     }
+    out.extend(parser_sample_lines());
     out.extend(
         [
             &br#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"] msg"#[..],
@@ -65,9 +68,65 @@ fn sample_lines() -> Vec<Vec<u8>> {
             b"Mar  1 10:00:00 web1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls",
             br#"{"@timestamp":"2026-01-02T03:04:05Z","a":{"b":[1,2,{"c":null}]},"d.e":"f"}"#,
             b"2026-02-28T23:59:59.123456+02:00 web1 sshd[1]: Accepted publickey for x from ::1 port 1 ssh2",
+            b"LEEF:2.0|Lancope|StealthWatch|1.0|41|x5E|src=10.0.1.8^dst=10.0.0.5^devTime=22-11-2026 10:00:00 +0100^devTimeFormat=dd-MM-yyyy HH:mm:ss Z^usrName=bob",
+            b"LEEF:1.0|Microsoft|MSExchange|4.0 SP1|15345|src=192.0.2.0\tdst=172.50.123.1\tsev=5\tdevTime=Nov 22 2026 10:00:00.250 UTC",
+            br#"level=info msg="hello \"big\" world" user=alice src=10.0.0.1 time=2026-11-22T10:00:00Z"#,
+            b"Nov 22 10:00:00 gw kernel: [12345.678901] [UFW BLOCK] IN=eth0 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC=1.2.3.4 DST=10.0.0.5 LEN=60 PROTO=TCP SPT=44321 DPT=22 SYN [SRC=1.1.1.1 ]",
+            br#"<190>Nov 22 10:00:00 web1 nginx: 203.0.113.9 - alice [22/Nov/2026:10:00:00 +0100] "GET /a?b HTTP/2.0" 302 0 "-" "curl/8.0""#,
+            b"[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 1234:tid 5678] [client [::1]:5678] AH00037: x",
         ]
         .map(<[u8]>::to_vec),
     );
+    out
+}
+
+/// Every line of the format samples under `parsers/` (read in place) and the CEF vectors
+/// of the Graylog fixtures.
+fn parser_sample_lines() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for dir in [
+        "elastic-beats/apache-access",
+        "elastic-beats/apache-error",
+        "elastic-beats/nginx-access",
+        "elastic-beats/nginx-error",
+        "elastic-beats-xpack/cef",
+        "elastic-beats-xpack/iptables",
+    ] {
+        let path = data_dir().join("parsers").join(dir);
+        let mut files: Vec<String> = std::fs::read_dir(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (set VIGIL_TEST_DATA)", path.display()))
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".log"))
+            .collect();
+        files.sort();
+        for file in files {
+            let data = read_data(&format!("parsers/{dir}/{file}"));
+            out.extend(lines(&data).into_iter().map(<[u8]>::to_vec));
+        }
+    }
+    let dir = data_dir().join("parsers/graylog-cef/cef");
+    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    fixtures.sort();
+    for path in fixtures {
+        // The testString line of each fixture, decoded as a JSON string.
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let Some(line) = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("\"testString\""))
+        else {
+            continue;
+        };
+        let value = line.trim().trim_end_matches(',');
+        let value = value.split_once(':').map_or("", |(_, v)| v.trim());
+        if let Ok(serde_json::Value::String(s)) = serde_json::from_str(value) {
+            out.push(s.into_bytes());
+        }
+    }
+    assert!(out.len() > 30, "{}", out.len());
     out
 }
 
@@ -148,6 +207,14 @@ fn random_bytes() {
         b"2026-01-01T00:00:00Z ",
         b"{",
         b"<13>1 - - - - - [",
+        b"CEF:0|",
+        b"<13>Jan  1 00:00:00 h CEF:0|a|b|c|d|e|",
+        b"LEEF:2.0|a|b|c|d|",
+        b"[Sun Dec 04 04:47:44 2005] [error] ",
+        b"2026/01/01 00:00:00 [error] 1#0: ",
+        b"1.2.3.4 - - [22/Nov/2026:10:00:00 +0000] \"",
+        b"Jan  1 00:00:00 h kernel: IN=eth0 OUT= ",
+        b"a=1 b=",
     ] {
         for _ in 0..5_000 {
             let mut bytes = prefix.to_vec();

@@ -12,12 +12,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
+use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 use vigil_core::time::parse_time_expr;
 use vigil_index::{SearchError, Searcher, TimeRange};
-use vigil_ingest::body::{decode_body, parse_ndjson};
+use vigil_ingest::body::{decode_body, parse_ndjson, BodyError};
 use vigil_ingest::{finalize, AckError, Batch, IngestMetrics, Sink, SourceInfo};
 use vigil_journal::JournalReader;
 use vigil_parse::ParseContext;
@@ -86,6 +88,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/fields", get(fields))
         .route("/api/v1/health", get(health))
         .route("/metrics", get(metrics))
+        .merge(crate::shippers::elasticsearch_routes())
+        .merge(crate::shippers::hec_routes(state.clone()))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -142,50 +146,13 @@ async fn ingest(
             format!("ingest task failed: {e}"),
         )
     })?;
-    let ((batch, ack), rejections) = parsed.map_err(|e| {
-        let status = match e {
-            vigil_ingest::body::BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            vigil_ingest::body::BodyError::UnsupportedEncoding(_) => {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE
-            }
-            _ => StatusCode::BAD_REQUEST,
-        };
-        ApiError::new(status, e.to_string())
-    })?;
+    let ((batch, ack), rejections) =
+        parsed.map_err(|e| ApiError::new(body_error_status(&e), e.to_string()))?;
     IngestMetrics::add(&state.metrics.lines_rejected, rejections.len() as u64);
     let accepted = batch.events.len();
     let mut first_seq = None;
     if accepted > 0 {
-        let permit = match tokio::time::timeout(Duration::from_secs(2), state.sink.reserve()).await
-        {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(_)) => return Err(shutting_down()),
-            Err(_) => {
-                IngestMetrics::add(&state.metrics.http_throttled, 1);
-                let mut err = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "ingest queue is full: retry after the given delay",
-                );
-                err.retry_after = Some(1);
-                return Err(err);
-            }
-        };
-        permit.send(batch);
-        match ack.await {
-            Ok(Ok(range)) => {
-                IngestMetrics::add(&state.metrics.events_received, accepted as u64);
-                first_seq = Some(range.start);
-            }
-            Ok(Err(AckError::Storage(reason))) => {
-                let mut err = ApiError::new(
-                    StatusCode::INSUFFICIENT_STORAGE,
-                    format!("storage unavailable: {reason}"),
-                );
-                err.retry_after = Some(5);
-                return Err(err);
-            }
-            Ok(Err(AckError::ShuttingDown)) | Err(_) => return Err(shutting_down()),
-        }
+        first_seq = Some(commit_batch(&state, batch, ack).await?.start);
     }
     let status = if accepted == 0 {
         StatusCode::BAD_REQUEST
@@ -204,6 +171,78 @@ async fn ingest(
         body["error"] = json!("no line of the body could be stored");
     }
     Ok((status, Json(body)).into_response())
+}
+
+/// The status for a request body that cannot be read at all.
+pub(crate) fn body_error_status(e: &BodyError) -> StatusCode {
+    match e {
+        BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        BodyError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Why a batch handed to the pipeline was not stored (nothing of it was kept).
+#[derive(Debug)]
+pub(crate) enum CommitError {
+    /// The ingest queue stayed full for 2 s (counted in `vigil_http_throttled_total`).
+    Busy,
+    /// The disk is full or unwritable.
+    Storage(String),
+    /// The server is stopping.
+    ShuttingDown,
+}
+
+impl From<CommitError> for ApiError {
+    fn from(e: CommitError) -> Self {
+        match e {
+            CommitError::Busy => {
+                let mut err = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "ingest queue is full: retry after the given delay",
+                );
+                err.retry_after = Some(1);
+                err
+            }
+            CommitError::Storage(reason) => {
+                let mut err = ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    format!("storage unavailable: {reason}"),
+                );
+                err.retry_after = Some(5);
+                err
+            }
+            CommitError::ShuttingDown => shutting_down(),
+        }
+    }
+}
+
+/// Hands an acknowledged batch to the pipeline and waits until it is durable; returns the
+/// journal range of its events (counted in `vigil_events_received_total`). Every HTTP ingest
+/// endpoint answers only after this returns.
+pub(crate) async fn commit_batch(
+    state: &AppState,
+    batch: Batch,
+    ack: oneshot::Receiver<Result<Range<u64>, AckError>>,
+) -> Result<Range<u64>, CommitError> {
+    let accepted = batch.events.len();
+    let permit = match tokio::time::timeout(Duration::from_secs(2), state.sink.reserve()).await {
+        Ok(Ok(permit)) => permit,
+        Ok(Err(_)) => return Err(CommitError::ShuttingDown),
+        Err(_) => {
+            IngestMetrics::add(&state.metrics.http_throttled, 1);
+            return Err(CommitError::Busy);
+        }
+    };
+    permit.send(batch);
+    match ack.await {
+        Ok(Ok(range)) => {
+            IngestMetrics::add(&state.metrics.events_received, accepted as u64);
+            Ok(range)
+        }
+        Ok(Err(AckError::Storage(reason))) => Err(CommitError::Storage(reason)),
+        Ok(Err(AckError::ShuttingDown)) | Err(_) => Err(CommitError::ShuttingDown),
+    }
 }
 
 fn shutting_down() -> ApiError {

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod config;
 pub mod pipeline;
+pub mod shippers;
 pub mod store;
 
 use anyhow::{Context, Result};

@@ -8,8 +8,11 @@
 //! knows keeps the event as the header gave it, which is not a parse failure.
 //!
 //! To add a program: a module with `fn parse(message, &mut Event) -> bool` and an entry
-//! in [`REGISTRY`].
+//! in [`REGISTRY`]. `kernel` ([`kernel`]: iptables / nftables / UFW firewall lines) is
+//! registered here; formats that are not tied to one program (CEF, LEEF, web servers,
+//! key=value) are detected around this registry by the crate's format detection.
 
+pub mod kernel;
 pub mod pam;
 pub mod sshd;
 pub mod sudo;
@@ -33,6 +36,10 @@ pub const REGISTRY: &[ProgramParser] = &[
     ProgramParser {
         programs: &["sshd", "sshd-session", "sshd-auth"],
         parse: sshd::parse,
+    },
+    ProgramParser {
+        programs: &["kernel"],
+        parse: kernel::parse,
     },
     ProgramParser {
         programs: &["sudo"],

@@ -1,7 +1,8 @@
 //! Syslog messages: detection of RFC 5424 vs RFC 3164 (BSD, with or without `<PRI>`),
 //! and the mapping of the decoded header to ECS (`host.name`, `process.*`,
-//! `log.syslog.*`, `@timestamp`). The message body is then handed to the
-//! per-program normalisers in [`crate::programs`].
+//! `log.syslog.*`, `@timestamp`). The message body is then handed to the format
+//! detection for messages (CEF, LEEF, the per-program normalisers in
+//! [`crate::programs`], web servers, firewall lines, key=value).
 
 mod rfc3164;
 mod rfc5424;
@@ -12,7 +13,7 @@ use vigil_core::time::format_timestamp;
 use vigil_core::Event;
 
 use crate::error::{StructuredDataError, SyslogError};
-use crate::{add_failure, programs, ParseContext};
+use crate::{add_failure, ParseContext};
 
 pub use rfc5424::parse_structured_data;
 
@@ -89,7 +90,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Event, SyslogError> {
         Some((version, after)) => rfc5424::parse(after, pri, version)?,
         None => rfc3164::parse(rest, pri, ctx)?,
     };
-    Ok(build(text, header))
+    Ok(build(text, header, ctx))
 }
 
 /// `<PRI>` at the start of `text`: 1 to 3 digits, at most 191.
@@ -122,7 +123,7 @@ fn pid_number(procid: &str) -> Option<u64> {
     procid.parse().ok()
 }
 
-fn build(text: &str, header: Header<'_>) -> Event {
+fn build(text: &str, header: Header<'_>, ctx: &ParseContext) -> Event {
     let mut event = Event::new();
     event.set("event.original", text);
     event.set("message", header.message);
@@ -175,7 +176,13 @@ fn build(text: &str, header: Header<'_>) -> Event {
     if let Some(err) = header.sd_error {
         add_failure(&mut event, &err.to_string());
     }
-    programs::normalise(header.program, header.appname, header.message, &mut event);
+    crate::detect::syslog_body(
+        header.program,
+        header.appname,
+        header.message,
+        ctx,
+        &mut event,
+    );
     event
 }
 

@@ -93,6 +93,10 @@ fn split_host_tag(after: &str) -> (Option<&str>, Option<Tag<'_>>, &str) {
     if content.is_empty() {
         return (None, None, "");
     }
+    // A CEF / LEEF record right after the timestamp: no hostname, no tag.
+    if content.starts_with("CEF:") || content.starts_with("LEEF:") {
+        return (None, None, content);
+    }
     let word_len = content.find(' ').unwrap_or(content.len());
     let word = &content[..word_len];
     if is_tag_word(word) {
@@ -277,5 +281,9 @@ mod tests {
         assert_eq!((h, t, m), (Some("host"), None, "just text"));
         assert_eq!(split_host_tag(" host"), (Some("host"), None, ""));
         assert_eq!(split_host_tag(""), (None, None, ""));
+        assert_eq!(
+            split_host_tag(" CEF:0|V|P|1|s|a name|5|"),
+            (None, None, "CEF:0|V|P|1|s|a name|5|")
+        );
     }
 }

@@ -1,0 +1,167 @@
+//! Format auto-detection for a whole line ([`line`]) and for the message of a syslog record
+//! ([`syslog_body`]). Every step checks a cheap prefix or shape before running a parser.
+//!
+//! A line, in order:
+//! 1. `{` (after blanks): a JSON object ([`crate::json`]);
+//! 2. `CEF:` / `LEEF:` at the start: [`crate::cef`] / [`crate::leef`] (a broken record is a
+//!    parse failure, not tried as anything else);
+//! 3. `[` or `yyyy/mm/dd `: the Apache / nginx error logs ([`crate::web`]);
+//! 4. syslog, RFC 5424 or RFC 3164 ([`crate::syslog`]), whose message goes through
+//!    [`syslog_body`];
+//! 5. an access log line (`... [dd/Mmm/yyyy:HH:MM:SS +zzzz] "..." NNN ...`);
+//! 6. a netfilter log line without syslog header (`IN=` and `OUT=` words);
+//! 7. a CEF / LEEF record after a short prefix (`ASM:CEF:0|...`, within the first 64 bytes);
+//! 8. key=value / logfmt ([`crate::kv`]);
+//! 9. otherwise the raw line tagged `_parse_failure`.
+//!
+//! A syslog message, in order: a CEF / LEEF record at its start or after a short prefix;
+//! the per-program registry ([`crate::programs`], which includes the `kernel` firewall
+//! lines); web server lines for programs `nginx*`, `apache*`, `httpd*`; a netfilter line
+//! from any other program (its tag standing for the log prefix when there is none);
+//! key=value. A message nothing recognises keeps the syslog fields and is not a failure.
+
+use vigil_core::Event;
+
+use crate::programs::{self, kernel};
+use crate::{add_failure, cef, json, kv, leef, raw_event, syslog, web, ParseContext};
+
+/// How far into a line or message a `CEF:` / `LEEF:` marker is looked for.
+const MARKER_WINDOW: usize = 64;
+
+/// Auto-detects and parses one line (line ending stripped, valid UTF-8).
+pub(crate) fn line(text: &str, ctx: &ParseContext) -> Event {
+    if text.trim_start().starts_with('{') {
+        return match json::parse(text) {
+            Ok(event) => event,
+            Err(why) => raw_event(text, &why.to_string()),
+        };
+    }
+    if let Some(event) = cef_or_leef(text, 0, ctx) {
+        return event;
+    }
+    let b = text.as_bytes();
+    if let Some(event) = web::error_line(text, ctx) {
+        return event;
+    }
+    let why = match syslog::parse(text, ctx) {
+        Ok(event) => return event,
+        Err(why) => why,
+    };
+    if b.first() != Some(&b'[') {
+        if let Some(event) = web::access_line(text) {
+            return event;
+        }
+    }
+    if let Some(event) = firewall_line(text) {
+        return event;
+    }
+    if let Some(event) = find_record(text).and_then(|start| cef_or_leef(text, start, ctx)) {
+        return event;
+    }
+    if let Some(event) = kv::parse(text, ctx) {
+        return event;
+    }
+    raw_event(
+        text,
+        &format!(
+            "unrecognised format (not JSON or syslog, nor CEF, LEEF, web server, firewall or key=value): {why}"
+        ),
+    )
+}
+
+/// A CEF or LEEF record starting at `start`, as an event (a broken record is a raw event
+/// tagged `_parse_failure`); `None` when `text[start..]` starts with neither marker.
+pub(crate) fn cef_or_leef(text: &str, start: usize, ctx: &ParseContext) -> Option<Event> {
+    let record = text.get(start..)?;
+    if record.starts_with("CEF:") {
+        return Some(
+            cef::parse(text, start, ctx).unwrap_or_else(|why| raw_event(text, &why.to_string())),
+        );
+    }
+    if record.starts_with("LEEF:") {
+        return Some(
+            leef::parse(text, start, ctx).unwrap_or_else(|why| raw_event(text, &why.to_string())),
+        );
+    }
+    None
+}
+
+/// Byte offset of a `CEF:<digit>` or `LEEF:<digit>` marker at the start of `s` or after a
+/// space, `:` or `>` within the first [`MARKER_WINDOW`] bytes.
+fn find_record(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let end = b.len().min(MARKER_WINDOW);
+    (0..end).find(|&i| {
+        (i == 0 || matches!(b[i - 1], b' ' | b':' | b'>'))
+            && [&b"CEF:"[..], b"LEEF:"].iter().any(|m| {
+                b.get(i..i + m.len()) == Some(*m)
+                    && b.get(i + m.len()).is_some_and(u8::is_ascii_digit)
+            })
+    })
+}
+
+/// A netfilter log line without syslog header.
+fn firewall_line(text: &str) -> Option<Event> {
+    if !text.contains("IN=") {
+        return None;
+    }
+    let mut event = Event::new();
+    event.set("event.original", text);
+    event.set("message", text);
+    event.set("event.kind", "event");
+    kernel::parse(text, &mut event).then_some(event)
+}
+
+/// Normalises the message of a syslog record from `program` (full tag `appname`) into
+/// `event`. See the module documentation for the order.
+pub(crate) fn syslog_body(
+    program: Option<&str>,
+    appname: Option<&str>,
+    message: &str,
+    ctx: &ParseContext,
+    event: &mut Event,
+) {
+    if message.is_empty() {
+        return;
+    }
+    if let Some(start) = find_record(message) {
+        let record = message.get(start..).unwrap_or("");
+        let result = if record.starts_with("CEF:") {
+            cef::apply(record, ctx, event).map_err(|e| e.to_string())
+        } else {
+            leef::apply(record, ctx, event).map_err(|e| e.to_string())
+        };
+        if let Err(why) = result {
+            add_failure(event, &why);
+        }
+        return;
+    }
+    if programs::normalise(program, appname, message, event) {
+        return;
+    }
+    if program.is_some_and(web::is_web_program) && web::apply_body(message, ctx, event) {
+        return;
+    }
+    if program != Some("kernel")
+        && message.contains("IN=")
+        && kernel::parse_with_prefix(message, appname, event)
+    {
+        return;
+    }
+    kv::apply(message, ctx, event);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_markers() {
+        assert_eq!(find_record("CEF:0|a"), Some(0));
+        assert_eq!(find_record("ASM:CEF:0|a"), Some(4));
+        assert_eq!(find_record("host LEEF:2.0|a"), Some(5));
+        assert_eq!(find_record("XCEF:0|a"), None);
+        assert_eq!(find_record("CEF:x"), None);
+        assert_eq!(find_record(&format!("{}CEF:0|", " ".repeat(80))), None);
+    }
+}
