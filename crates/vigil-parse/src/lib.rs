@@ -29,6 +29,7 @@ pub mod programs;
 pub mod syslog;
 mod time;
 pub mod web;
+pub mod windows;
 
 use std::borrow::Cow;
 
