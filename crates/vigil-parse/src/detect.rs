@@ -3,18 +3,22 @@
 //!
 //! A line, in order:
 //! 1. `{` (after blanks): a JSON object ([`crate::json`]);
-//! 2. `CEF:` / `LEEF:` at the start: [`crate::cef`] / [`crate::leef`] (a broken record is a
+//! 2. `type=` / `node=` at the start and `audit(` in the line: a Linux audit record
+//!    ([`crate::auditd`]);
+//! 3. `CEF:` / `LEEF:` at the start: [`crate::cef`] / [`crate::leef`] (a broken record is a
 //!    parse failure, not tried as anything else);
-//! 3. `[` or `yyyy/mm/dd `: the Apache / nginx error logs ([`crate::web`]);
-//! 4. syslog, RFC 5424 or RFC 3164 ([`crate::syslog`]), whose message goes through
+//! 4. `[` or `yyyy/mm/dd `: the Apache / nginx error logs ([`crate::web`]);
+//! 5. syslog, RFC 5424 or RFC 3164 ([`crate::syslog`]), whose message goes through
 //!    [`syslog_body`];
-//! 5. an access log line (`... [dd/Mmm/yyyy:HH:MM:SS +zzzz] "..." NNN ...`);
-//! 6. a netfilter log line without syslog header (`IN=` and `OUT=` words);
-//! 7. a CEF / LEEF record after a short prefix (`ASM:CEF:0|...`, within the first 64 bytes);
-//! 8. key=value / logfmt ([`crate::kv`]);
-//! 9. otherwise the raw line tagged `_parse_failure`.
+//! 6. an access log line (`... [dd/Mmm/yyyy:HH:MM:SS +zzzz] "..." NNN ...`);
+//! 7. a netfilter log line without syslog header (`IN=` and `OUT=` words);
+//! 8. a CEF / LEEF record after a short prefix (`ASM:CEF:0|...`, within the first 64 bytes);
+//! 9. key=value / logfmt ([`crate::kv`]);
+//! 10. otherwise the raw line tagged `_parse_failure`.
 //!
 //! A syslog message, in order: a CEF / LEEF record at its start or after a short prefix;
+//! an audit record (program `audispd` / `auditd` / `audisp-syslog`, or a message starting
+//! with `type=` or the kernel's `audit: `);
 //! the per-program registry ([`crate::programs`], which includes the `kernel` firewall
 //! lines); web server lines for programs `nginx*`, `apache*`, `httpd*`; a netfilter line
 //! from any other program (its tag standing for the log prefix when there is none);
@@ -23,7 +27,7 @@
 use vigil_core::Event;
 
 use crate::programs::{self, kernel};
-use crate::{add_failure, cef, json, kv, leef, raw_event, syslog, web, ParseContext};
+use crate::{add_failure, auditd, cef, json, kv, leef, raw_event, syslog, web, ParseContext};
 
 /// How far into a line or message a `CEF:` / `LEEF:` marker is looked for.
 const MARKER_WINDOW: usize = 64;
@@ -35,6 +39,11 @@ pub(crate) fn line(text: &str, ctx: &ParseContext) -> Event {
             Ok(event) => event,
             Err(why) => raw_event(text, &why.to_string()),
         };
+    }
+    if (text.starts_with("type=") || text.starts_with("node=")) && text.contains("audit(") {
+        if let Some(event) = auditd::parse(text) {
+            return event;
+        }
     }
     if let Some(event) = cef_or_leef(text, 0, ctx) {
         return event;
@@ -134,6 +143,13 @@ pub(crate) fn syslog_body(
         if let Err(why) = result {
             add_failure(event, &why);
         }
+        return;
+    }
+    let audit_program = matches!(program, Some("audispd" | "auditd" | "audisp-syslog"));
+    if (audit_program || message.starts_with("type=") || message.starts_with("audit: "))
+        && message.contains("audit(")
+        && auditd::apply(message, event)
+    {
         return;
     }
     if programs::normalise(program, appname, message, event) {

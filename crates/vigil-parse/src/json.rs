@@ -1,12 +1,14 @@
 //! JSON lines (NDJSON): one JSON object per line becomes the event as is, dotted keys
 //! expanded. `event.original` is set to the line unless the object has one, and a
 //! parseable `@timestamp` is normalised to RFC 3339 UTC with millisecond precision.
+//! AWS CloudTrail records ([`crate::cloudtrail`]) and GitHub audit log events
+//! ([`crate::github`]) keep their fields and get ECS fields added.
 
 use serde_json::{Map, Value};
 use vigil_core::Event;
 
 use crate::error::JsonError;
-use crate::time;
+use crate::{cloudtrail, github, time};
 
 /// Parses a JSON object line into an event.
 pub fn parse(text: &str) -> Result<Event, JsonError> {
@@ -14,6 +16,9 @@ pub fn parse(text: &str) -> Result<Event, JsonError> {
     let mut event = Event::from_map(map);
     event.set_default("event.original", text);
     normalise_timestamp(&mut event);
+    if !cloudtrail::apply(&mut event) && !cloudtrail::apply_file(&mut event) {
+        github::apply(&mut event);
+    }
     Ok(event)
 }
 

@@ -1,6 +1,8 @@
 //! Vigil's decoders: turn one received line or message into an ECS [`Event`].
 //!
-//! [`parse_line`] auto-detects the format: a JSON object, CEF ([`cef`]), LEEF ([`leef`]),
+//! [`parse_line`] auto-detects the format: a JSON object (AWS CloudTrail records
+//! ([`cloudtrail`]) and GitHub audit log events ([`github`]) get ECS added), a Linux
+//! audit record ([`auditd`]), CEF ([`cef`]), LEEF ([`leef`]),
 //! the Apache / nginx error logs, syslog RFC 5424 or RFC 3164, an nginx / Apache access
 //! log line ([`web`]), a Linux firewall line ([`programs::kernel`]), key=value / logfmt
 //! ([`kv`]), else a raw line tagged [`TAG_PARSE_FAILURE`] (the order and its cheap
@@ -15,13 +17,16 @@
 //! `event.original` unless it has one, and a `message` only if it has one). They set
 //! `@timestamp` only from the content (RFC 3339, UTC, milliseconds); the caller assigns
 //! ids, `event.ingested`, `log.source` and the receive-time fallback. Each format keeps
-//! its native fields under its own name (`cef.*`, `leef.*`, `kv.*`, `iptables.*`,
+//! its native fields under its own name (`auditd.data.*`, `cef.*`, `leef.*`, `kv.*`, `iptables.*`,
 //! `access_log.*`, `apache.error.*`, `nginx.error.*`, `log.syslog.*`) next to ECS.
 
+pub mod auditd;
 pub mod cef;
+pub mod cloudtrail;
 mod detect;
 mod ecs;
 pub mod error;
+pub mod github;
 pub mod json;
 pub mod kv;
 pub mod leef;
@@ -36,6 +41,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use vigil_core::{Event, TAG_PARSE_FAILURE};
 
+pub use auditd::join_audit_records;
 pub use error::{CefError, JsonError, LeefError, SyslogError};
 
 /// What a parser needs to know about the message beyond its bytes.
@@ -77,13 +83,14 @@ fn utc_offset() -> FixedOffset {
 /// Auto-detects and parses one line or message.
 ///
 /// A JSON object becomes [`Event::from_map`] with `event.original` set to the line unless
-/// present; CEF / LEEF records, web server logs, syslog (RFC 5424 or RFC 3164, with or
+/// present (CloudTrail and GitHub audit events get ECS added); audit records, CEF /
+/// LEEF records, web server logs, syslog (RFC 5424 or RFC 3164, with or
 /// without `<PRI>`), firewall and key=value lines are decoded to ECS; anything else is a
 /// raw event (`message` = the line) tagged [`TAG_PARSE_FAILURE`] with the reason in
 /// `error.message`, as is a line that starts like CEF or LEEF but is not valid. Invalid
 /// UTF-8 is decoded lossily and tagged `_parse_failure` ("invalid UTF-8");
-/// `event.original` keeps the lossy text. Trailing CR, LF and NUL bytes are stripped
-/// first.
+/// `event.original` keeps the lossy text, and `message` is set to it if absent. Trailing
+/// CR, LF and NUL bytes are stripped first.
 pub fn parse_line(line: &[u8], ctx: &ParseContext) -> Event {
     with_text(line, |text| parse_text(text, ctx))
 }
@@ -114,6 +121,8 @@ fn with_text(line: &[u8], parse: impl FnOnce(&str) -> Event) -> Event {
     let mut event = parse(&text);
     if lossy {
         add_failure(&mut event, "invalid UTF-8");
+        // A failure always carries the text (a JSON object may have had no `message`).
+        event.set_default("message", text.as_ref());
     }
     event
 }

@@ -74,6 +74,24 @@ fn sample_lines() -> Vec<Vec<u8>> {
             b"Nov 22 10:00:00 gw kernel: [12345.678901] [UFW BLOCK] IN=eth0 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 SRC=1.2.3.4 DST=10.0.0.5 LEN=60 PROTO=TCP SPT=44321 DPT=22 SYN [SRC=1.1.1.1 ]",
             br#"<190>Nov 22 10:00:00 web1 nginx: 203.0.113.9 - alice [22/Nov/2026:10:00:00 +0100] "GET /a?b HTTP/2.0" 302 0 "-" "curl/8.0""#,
             b"[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 1234:tid 5678] [client [::1]:5678] AH00037: x",
+            br#"type=SYSCALL msg=audit(1364481363.243:24287): arch=c000003e syscall=2 success=no exit=-13 a0=7fffd19c5592 ppid=2686 pid=3538 auid=1000 uid=1000 comm="cat" exe="/usr/bin/cat" key=(null)"#,
+            b"type=PROCTITLE msg=audit(1364481363.243:24287): proctitle=636174002F6574632F736861646F77",
+            br#"type=EXECVE msg=audit(1364481363.243:24287): argc=3 a0="ls" a1=2D6C61 a2="/tmp/a b""#,
+            b"type=USER_LOGIN msg=audit(1700000000.5:77): pid=1 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"alice\" exe=\"/usr/sbin/sshd\" hostname=? addr=203.0.113.7 terminal=ssh res=failed'",
+            br#"type=USER_CMD msg=audit(1700000000.123:78): pid=5 uid=1000 auid=1000 ses=2 msg='cwd="/home/a" cmd=6C73 terminal=pts/0 res=success'"#,
+            b"type=CWD msg=audit(1700000000.123:79): cwd=\"/root\"",
+            b"type=PATH msg=audit(1700000000.123:79): item=0 name=\"/etc/shadow\" inode=1 nametype=NORMAL",
+            b"type=SOCKADDR msg=audit(1700000000.123:80): saddr=02000016C0A80001000000000000000",
+            b"type=SYSCALL msg=audit(",
+            b"type=X msg=audit(1.2:3",
+            b"node=h type=USER_AUTH msg=audit(99999999999999999999.1:1): msg='",
+            b"<14>Nov 22 10:00:00 host1 audispd: node=host1 type=USER_AUTH msg=audit(1700000000.1:5): pid=1 uid=0 res=success",
+            b"<4>Nov 22 10:00:00 host1 kernel: audit: type=1400 audit(1364481363.243:24288): apparmor=\"DENIED\" pid=12 comm=\"cat\"",
+            br#"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/bob","userName":"bob"},"eventTime":"2024-01-02T03:04:05Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.4","userAgent":"aws-cli/2.0","errorCode":"AccessDenied","errorMessage":"denied"}"#,
+            br#"{"Records":[{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin"},{"eventSource":"s3.amazonaws.com","eventName":7,"errorCode":null}]}"#,
+            br#"{"Records":[{"eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventTime":"bad"}]}"#,
+            br#"{"@timestamp":1741611463961,"action":"org.add_member","actor":"octo","org":"acme","actor_location":{"country_code":"DE"}}"#,
+            br#"{"action":"protected_branch.destroy","org":"acme","repo":"acme/x","actor_id":5}"#,
         ]
         .map(<[u8]>::to_vec),
     );
@@ -91,6 +109,9 @@ fn parser_sample_lines() -> Vec<Vec<u8>> {
         "elastic-beats/nginx-error",
         "elastic-beats-xpack/cef",
         "elastic-beats-xpack/iptables",
+        "elastic-beats/auditd",
+        "elastic-integrations/aws-cloudtrail",
+        "elastic-integrations/github-audit",
     ] {
         let path = data_dir().join("parsers").join(dir);
         let mut files: Vec<String> = std::fs::read_dir(&path)
