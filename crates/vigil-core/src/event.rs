@@ -3,8 +3,8 @@
 //! (the raw text) and any native fields a parser keeps under their own names.
 //!
 //! Canonical bytes (what the journal hashes) are the compact JSON serialisation with
-//! keys in sorted order; `serde_json::Map` without `preserve_order` is a `BTreeMap`,
-//! so serialising the map is already canonical.
+//! keys in sorted order at every level, written explicitly so that a dependency turning on
+//! serde_json's `preserve_order` cannot change them.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -177,10 +177,10 @@ impl Event {
         out
     }
 
-    /// Appends the canonical bytes to `out`.
+    /// Appends the canonical bytes to `out`: keys sorted at every level, whatever order the
+    /// map keeps (a dependency may turn on serde_json's `preserve_order`).
     pub fn write_canonical(&self, out: &mut Vec<u8>) {
-        // Serialising a BTreeMap-backed JSON map to a Vec cannot fail.
-        serde_json::to_writer(out, &self.fields)
+        serde_json::to_writer(out, &SortedMap(&self.fields))
             .expect("serialising a JSON map to memory never fails");
     }
 
@@ -210,6 +210,42 @@ impl Event {
     }
 }
 
+/// Serialises a JSON map with its keys in sorted order, recursively.
+struct SortedMap<'a>(&'a Map<String, Value>);
+
+/// Serialises a JSON value with every object's keys in sorted order.
+struct SortedValue<'a>(&'a Value);
+
+impl Serialize for SortedMap<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut entries: Vec<(&String, &Value)> = self.0.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut map = serializer.serialize_map(Some(entries.len()))?;
+        for (k, v) in entries {
+            map.serialize_entry(k, &SortedValue(v))?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for SortedValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        match self.0 {
+            Value::Object(map) => SortedMap(map).serialize(serializer),
+            Value::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&SortedValue(item))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(serializer),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,8 +264,9 @@ mod tests {
         let mut event = Event::new();
         event.set("z", 1);
         event.set("a.b", "c");
+        event.set("a.a", json!([{"y": 1, "x": 2}]));
         let bytes = event.to_canonical_bytes();
-        assert_eq!(bytes, br#"{"a":{"b":"c"},"z":1}"#);
+        assert_eq!(bytes, br#"{"a":{"a":[{"x":2,"y":1}],"b":"c"},"z":1}"#);
         assert_eq!(Event::from_canonical_bytes(&bytes).ok(), Some(event));
     }
 

@@ -2,8 +2,12 @@
 //!
 //! `VIGIL_BENCH_EVENTS` (default 200000) events over two days are indexed once,
 //! committing every `VIGIL_BENCH_COMMIT_EVERY` (default 10000) events (throughput
-//! printed), then criterion measures a term query, a full-text phrase, a count,
-//! `stats count() by source.ip`, a two-key stats, a timechart and an indexing batch.
+//! printed), then criterion measures a term query, an `event.id` lookup, a full-text
+//! phrase, a count, `stats count() by source.ip`, a two-key stats, a timechart and an
+//! indexing batch.
+//! After indexing, the on-disk size of the live segments is printed per event, in
+//! total and per tantivy file kind. Events carry a unique UUIDv7-like `event.id`
+//! (32 hex characters) and an `event.ingested` timestamp, like the server's.
 
 use std::time::Instant;
 
@@ -15,6 +19,13 @@ use vigil_index::{EventStore, IndexOptions, Indexer, Searcher, TimeRange};
 const USERS: [&str; 8] = [
     "root", "admin", "oracle", "test", "ubuntu", "alice", "bob", "git",
 ];
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
 
 fn event(seq: u64) -> Event {
     let x = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -30,6 +41,19 @@ fn event(seq: u64) -> Event {
     } else {
         format!("Accepted password for {user} from {ip} port {port} ssh2")
     };
+    // Received in journal order (~173 ms apart, like 1M events over two days), up to
+    // ~17 min after the event; the id is a UUIDv7 of that instant (48-bit ms,
+    // version 7, 12 random bits, variant, 62 random bits), as the server assigns.
+    let ingest_ms = 1_767_226_600_000 + (seq as i64) * 173;
+    let ingested = chrono::DateTime::from_timestamp_millis(ingest_ms).unwrap_or_default();
+    let (r1, r2) = (splitmix(seq), splitmix(!seq));
+    let id = format!(
+        "{:012x}7{:03x}{:x}{:015x}",
+        ingest_ms,
+        r1 & 0xfff,
+        8 + ((r1 >> 12) & 3),
+        r2 >> 4
+    );
     let v = json!({
         "@timestamp": vigil_core::time::format_timestamp(ts),
         "message": msg,
@@ -38,7 +62,8 @@ fn event(seq: u64) -> Event {
             "outcome": if failed { "failure" } else { "success" },
             "category": ["authentication"],
             "action": "ssh_login",
-            "id": format!("{seq:032x}"),
+            "id": id,
+            "ingested": vigil_core::time::format_timestamp(ingested),
         },
         "user": {"name": user},
         "source": {"ip": ip, "port": port},
@@ -90,6 +115,7 @@ fn benches(c: &mut Criterion) {
         batch_size(),
         n as f64 / secs
     );
+    disk_usage(dir.path(), n);
     let searcher: Searcher = ix.searcher();
     let store = Synthetic;
     let run = |q: &str, limit: usize| {
@@ -109,6 +135,10 @@ fn benches(c: &mut Criterion) {
     g.bench_function("term user.name:root (100 hits)", |b| {
         b.iter(|| run("user.name:root", 100))
     });
+    let id = event(n / 2).id().unwrap_or_default().to_string();
+    let by_id = format!("event.id:{id}");
+    assert_eq!(run(&by_id, 10).hits.len(), 1, "{by_id}");
+    g.bench_function("lookup event.id:<id>", |b| b.iter(|| run(&by_id, 10)));
     g.bench_function("phrase \"failed password\" (100 hits)", |b| {
         b.iter(|| run("\"failed password\"", 100))
     });
@@ -151,6 +181,52 @@ fn benches(c: &mut Criterion) {
 
 criterion_group!(search, benches);
 criterion_main!(search);
+
+/// Prints the size of the live segments (those listed in each partition's meta.json).
+fn disk_usage(dir: &std::path::Path, n: u64) {
+    let mut by_ext: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut total = 0u64;
+    let mut segments = 0;
+    for part in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let Ok(meta) = std::fs::read_to_string(part.path().join("meta.json")) else {
+            continue;
+        };
+        let meta: serde_json::Value = serde_json::from_str(&meta).unwrap_or_default();
+        let live: Vec<String> = meta["segments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["segment_id"].as_str())
+            .map(|id| id.replace('-', ""))
+            .collect();
+        segments += live.len();
+        for f in std::fs::read_dir(part.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = f.file_name().to_string_lossy().into_owned();
+            let Some((stem, ext)) = name.split_once('.') else {
+                continue;
+            };
+            if live.iter().any(|id| id == stem) {
+                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                *by_ext.entry(ext.to_string()).or_default() += len;
+                total += len;
+            }
+        }
+    }
+    let per = |b: u64| b as f64 / n.max(1) as f64;
+    let detail: Vec<String> = by_ext
+        .iter()
+        .map(|(ext, b)| format!(".{ext} {:.1}", per(*b)))
+        .collect();
+    println!(
+        "index size: {:.1} bytes/event ({}) in {segments} segments",
+        per(total),
+        detail.join(", ")
+    );
+}
 
 fn batch_size() -> u64 {
     std::env::var("VIGIL_BENCH_COMMIT_EVERY")

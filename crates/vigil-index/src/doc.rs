@@ -1,10 +1,11 @@
 //! Turns an [`Event`] into a tantivy document in a single walk over its fields.
 //!
-//! The walk extracts `@timestamp`, `message`, `event.original` and the ECS IP fields
-//! into their typed tantivy fields and counts every leaf in the partition's
-//! [`Catalog`]. The rest of the event is handed to the `_j` JSON field through
-//! [`JsonView`], a zero-copy view that hides the extracted leaves, so the event is
-//! never cloned or flattened into an intermediate structure.
+//! The walk extracts `@timestamp`, `message`, `event.original`, the string values of
+//! the [`crate::COLUMN_FIELDS`] and the ECS IP fields into their typed tantivy fields
+//! and counts every leaf in the partition's [`Catalog`]. The rest of the event is
+//! handed to the `_j` JSON field through [`JsonView`], a zero-copy view that hides the
+//! extracted leaves, so the event is never cloned or flattened into an intermediate
+//! structure.
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -15,8 +16,8 @@ use vigil_core::Event;
 
 use crate::catalog::Catalog;
 use crate::schema::{
-    step, FieldType, Fields, Node, LEAF_IP0, LEAF_MSG, LEAF_ORIG, LEAF_TS, MESSAGE, ORIGINAL,
-    ORIG_HAS_MSG,
+    step, FieldType, Fields, Node, LEAF_COL0, LEAF_IP0, LEAF_MSG, LEAF_ORIG, LEAF_TS, MESSAGE,
+    ORIGINAL, ORIG_HAS_MSG,
 };
 
 /// Parses an IP address as ECS writes it (IPv4 is stored IPv4-mapped).
@@ -141,6 +142,27 @@ impl DocBuilder {
                     }
                     cat.add(&self.path, FieldType::Text);
                 }
+                (Some(Node::Leaf(leaf)), v)
+                    if (LEAF_COL0..LEAF_IP0).contains(&leaf) && all_strings(v) =>
+                {
+                    // Strings (or arrays of them) go to the column; any other value
+                    // stays in `_j` below.
+                    let field = self.fields.cols[(leaf - LEAF_COL0) as usize];
+                    let mut any = false;
+                    for s in v
+                        .as_array()
+                        .map_or(std::slice::from_ref(v), |a| a.as_slice())
+                        .iter()
+                        .filter_map(Value::as_str)
+                    {
+                        doc.add_text(field, s);
+                        any = true;
+                    }
+                    if any {
+                        cat.add(&self.path, FieldType::Keyword);
+                    }
+                    *mask |= 1 << leaf;
+                }
                 (Some(Node::Leaf(leaf)), v) if leaf >= LEAF_IP0 => {
                     self.ips.clear();
                     let all_valid = collect_ips(v, &mut self.ips);
@@ -203,6 +225,15 @@ impl DocBuilder {
         for obj in objects {
             self.walk(obj, None, None, ts_valid, doc, mask, cat);
         }
+    }
+}
+
+/// Whether `v` is a string or an array of strings (nulls allowed).
+fn all_strings(v: &Value) -> bool {
+    match v {
+        Value::String(_) => true,
+        Value::Array(items) => items.iter().all(|i| i.is_string() || i.is_null()),
+        _ => false,
     }
 }
 

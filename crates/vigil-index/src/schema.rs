@@ -3,11 +3,12 @@
 //!
 //! | tantivy field | content | options |
 //! |---|---|---|
-//! | `_seq` | journal sequence number | u64, fast + stored |
+//! | `_seq` | journal sequence number | u64, fast (hits read it from the column; nothing is stored) |
 //! | `_ts` | `@timestamp` | date (ms precision), fast |
 //! | `_msg` | `message` | text, default tokenizer (lowercased words), positions |
 //! | `_orig` | `event.original` (only the text around `message` when it embeds it) | text, default tokenizer, positions |
-//! | `_has` | names of the text fields present (`message`, `event.original`), and `event.original>message` when the original embeds the message | raw keyword |
+//! | `_has` | names of the text fields present (`message`, `event.original`), and `event.original>message` when the original embeds the message | raw keyword, no fieldnorms |
+//! | `_c_<path>` | one per [`COLUMN_FIELDS`] path (`event.id` → `_c_event_id`), string values | str column only (raw, fast, **not indexed**) |
 //! | `_ip_<path>` | one per ECS IP field (`source.ip` → `_ip_source_ip`) | IpAddr, indexed + fast, multi-valued |
 //! | `_j` | every other leaf, by dotted path | JSON, raw tokenizer, fast, numbers as numbers |
 
@@ -16,7 +17,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, IpAddrOptions, JsonObjectOptions,
-    NumericOptions, Schema, TextFieldIndexing, TextOptions, STRING,
+    NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
 
 use crate::error::IndexError;
@@ -40,6 +41,13 @@ pub const TIMESTAMP: &str = "@timestamp";
 pub const MESSAGE: &str = "message";
 /// Dotted name of the raw original text.
 pub const ORIGINAL: &str = "event.original";
+
+/// Keyword fields whose string values are kept only as a column, not in the inverted
+/// index: their values are (nearly) unique per event, so a term dictionary entry and a
+/// posting list per event would cost about twice as much as the column's own
+/// dictionary. Lookups scan the column of the segments whose dictionary has the value;
+/// ranges, wildcards, `stats` and `sort` work as on any keyword.
+pub const COLUMN_FIELDS: [&str; 2] = ["event.id", "event.ingested"];
 
 /// `_has` marker: `event.original` contained `message`, and only the text around it
 /// was indexed in `_orig` (the message words are in `_msg`).
@@ -117,6 +125,7 @@ pub(crate) struct Fields {
     pub has: Field,
     pub json: Field,
     pub ips: [Field; IP_FIELDS.len()],
+    pub cols: [Field; COLUMN_FIELDS.len()],
 }
 
 /// The tantivy field name of the IP field `path` (`source.ip` → `_ip_source_ip`).
@@ -129,10 +138,22 @@ pub(crate) fn ip_field_index(path: &str) -> Option<usize> {
     IP_FIELDS.iter().position(|p| *p == path)
 }
 
+/// The tantivy field name of the column field `path` (`event.id` → `_c_event_id`).
+pub(crate) fn col_field_name(path: &str) -> String {
+    format!("_c_{}", path.replace('.', "_"))
+}
+
+/// Index of `path` in [`COLUMN_FIELDS`].
+pub(crate) fn col_field_index(path: &str) -> Option<usize> {
+    COLUMN_FIELDS.iter().position(|p| *p == path)
+}
+
 /// Builds the schema every partition uses.
 pub(crate) fn build_schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let seq = b.add_u64_field(F_SEQ, NumericOptions::default().set_fast().set_stored());
+    // Not stored: hits read the seq from the column, and the doc store (which tantivy
+    // always writes) holds only empty documents.
+    let seq = b.add_u64_field(F_SEQ, NumericOptions::default().set_fast());
     let ts = b.add_date_field(
         F_TS,
         DateOptions::default()
@@ -147,7 +168,13 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
     );
     let msg = b.add_text_field(F_MSG, text.clone());
     let orig = b.add_text_field(F_ORIG, text);
-    let has = b.add_text_field(F_HAS, STRING);
+    let keyword = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
+    let has = b.add_text_field(F_HAS, keyword);
     let json = b.add_json_field(
         F_JSON,
         JsonObjectOptions::default()
@@ -166,6 +193,8 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
             IpAddrOptions::default().set_indexed().set_fast(),
         )
     });
+    let cols = COLUMN_FIELDS
+        .map(|p| b.add_text_field(&col_field_name(p), TextOptions::default().set_fast("raw")));
     let schema = b.build();
     (
         schema,
@@ -177,6 +206,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
             has,
             json,
             ips,
+            cols,
         },
     )
 }
@@ -221,11 +251,13 @@ pub(crate) enum Node {
     Leaf(u8),
 }
 
-/// Leaf numbers: 0 = `@timestamp`, 1 = `message`, 2 = `event.original`, 3.. = IP fields in [`IP_FIELDS`] order.
+/// Leaf numbers: 0 = `@timestamp`, 1 = `message`, 2 = `event.original`, 3.. = column
+/// fields in [`COLUMN_FIELDS`] order, then the IP fields in [`IP_FIELDS`] order.
 pub(crate) const LEAF_TS: u8 = 0;
 pub(crate) const LEAF_MSG: u8 = 1;
 pub(crate) const LEAF_ORIG: u8 = 2;
-pub(crate) const LEAF_IP0: u8 = 3;
+pub(crate) const LEAF_COL0: u8 = 3;
+pub(crate) const LEAF_IP0: u8 = LEAF_COL0 + COLUMN_FIELDS.len() as u8;
 
 /// One step down the special-path tree.
 #[inline]
@@ -243,6 +275,8 @@ pub(crate) fn step(node: Node, key: &str) -> Option<Node> {
         (Root, "related") => Related,
         (Root, "observer") => Observer,
         (Event, "original") => Leaf(LEAF_ORIG),
+        (Event, "id") => Leaf(LEAF_COL0),
+        (Event, "ingested") => Leaf(LEAF_COL0 + 1),
         (Source, "ip") => Leaf(LEAF_IP0),
         (Destination, "ip") => Leaf(LEAF_IP0 + 1),
         (Client, "ip") => Leaf(LEAF_IP0 + 2),
@@ -271,10 +305,36 @@ mod tests {
             }
             assert_eq!(node, Node::Leaf(LEAF_IP0 + i as u8), "{path}");
         }
+        for (i, path) in COLUMN_FIELDS.iter().enumerate() {
+            let mut node = Node::Root;
+            for part in path.split('.') {
+                node = step(node, part).unwrap_or(Node::Root);
+            }
+            assert_eq!(node, Node::Leaf(LEAF_COL0 + i as u8), "{path}");
+        }
+        assert!(
+            LEAF_IP0 as usize + IP_FIELDS.len() <= 32,
+            "leaves fit the u32 mask"
+        );
         let (schema, fields) = build_schema();
         assert_eq!(
             schema.get_field("_ip_source_nat_ip").ok(),
             Some(fields.ips[7])
         );
+        assert_eq!(schema.get_field("_c_event_id").ok(), Some(fields.cols[0]));
+    }
+
+    #[test]
+    fn nothing_stored_no_fieldnorms_columns_not_indexed() {
+        let (schema, fields) = build_schema();
+        for (field, entry) in schema.fields() {
+            // The doc store only holds empty documents: hits read `_seq` from its column.
+            assert!(!entry.is_stored(), "{} is stored", entry.name());
+            assert!(!entry.has_fieldnorms(), "{} has fieldnorms", entry.name());
+            if fields.cols.contains(&field) {
+                assert!(entry.is_fast() && !entry.is_indexed(), "{}", entry.name());
+            }
+        }
+        assert!(schema.get_field_entry(fields.seq).is_fast());
     }
 }

@@ -17,7 +17,7 @@ use tantivy::{DateTime, SegmentReader};
 use crate::doc::format_ip;
 use crate::error::SearchError;
 use crate::query::compile::{field_kind, FieldKind};
-use crate::schema::{ip_field_name, Fields, F_JSON, F_TS};
+use crate::schema::{col_field_name, ip_field_name, Fields, F_JSON, F_TS};
 
 /// A value inside one segment.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -262,6 +262,8 @@ impl SegColumn {
             FieldKind::Ip(i) => ip_field_name(crate::schema::IP_FIELDS[i]),
             // Rejected by `check_columnar` before any search runs.
             FieldKind::Text(..) => return Ok(SegColumn { cols: Vec::new() }),
+            // String values only (like the IP fields, other values in `_j` are not read).
+            FieldKind::Column(i) => col_field_name(crate::schema::COLUMN_FIELDS[i]),
             FieldKind::Json(path) => format!("{F_JSON}.{path}"),
         };
         let mut cols = Vec::new();

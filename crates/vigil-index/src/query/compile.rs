@@ -3,8 +3,11 @@
 //! Field routing: `@timestamp` → `_ts` (date ranges); `message` / `event.original` →
 //! full-text fields; the ECS IP fields → typed IP fields (exact IP = term, CIDR and
 //! comparisons = fast-field range; values that are not IPs fall back to keywords in
-//! `_j`); every other name → its path in the JSON field `_j`, where `field:value`
-//! matches the exact string and, when the value parses as one, the number or boolean.
+//! `_j`); the [`COLUMN_FIELDS`] → their string column (exact values and ranges by
+//! dictionary ordinal over the column, wildcards by matching the column's dictionary)
+//! or-ed with their path in `_j` (values that are not strings); every other name →
+//! its path in the JSON field `_j`, where `field:value` matches the exact string and,
+//! when the value parses as one, the number or boolean.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::ops::Bound;
@@ -18,12 +21,14 @@ use tantivy::schema::{Field, IndexRecordOption, Type};
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::Term;
 
+use super::column::ColumnMatch;
 use super::lexer::push_regex_literal;
 use super::{CmpOp, Filter, Pred, Val};
 use crate::doc::parse_ip;
 use crate::error::SearchError;
 use crate::schema::{
-    ip_field_index, ip_field_name, Fields, IP_FIELDS, MESSAGE, ORIGINAL, ORIG_HAS_MSG, TIMESTAMP,
+    col_field_index, col_field_name, ip_field_index, ip_field_name, Fields, COLUMN_FIELDS,
+    IP_FIELDS, MESSAGE, ORIGINAL, ORIG_HAS_MSG, TIMESTAMP,
 };
 
 type R<T> = Result<T, SearchError>;
@@ -34,6 +39,8 @@ pub(crate) enum FieldKind {
     Ts,
     Text(Field, &'static str),
     Ip(usize),
+    /// A [`COLUMN_FIELDS`] entry: its column (strings) plus `_j` (other values).
+    Column(usize),
     Json(String),
 }
 
@@ -42,9 +49,10 @@ pub(crate) fn field_kind(fields: &Fields, name: &str) -> FieldKind {
         TIMESTAMP => FieldKind::Ts,
         MESSAGE => FieldKind::Text(fields.msg, MESSAGE),
         ORIGINAL => FieldKind::Text(fields.orig, ORIGINAL),
-        _ => match ip_field_index(name) {
-            Some(i) => FieldKind::Ip(i),
-            None => FieldKind::Json(name.to_string()),
+        _ => match (ip_field_index(name), col_field_index(name)) {
+            (Some(i), _) => FieldKind::Ip(i),
+            (_, Some(i)) => FieldKind::Column(i),
+            _ => FieldKind::Json(name.to_string()),
         },
     }
 }
@@ -248,6 +256,7 @@ impl<'a> Compiler<'a> {
                     )),
                 },
                 FieldKind::Ip(i) => self.ip(i, pred, *pos),
+                FieldKind::Column(i) => self.column(i, pred),
                 FieldKind::Json(path) => self.json(&path, pred),
             },
         }
@@ -296,6 +305,11 @@ impl<'a> Compiler<'a> {
                 Term::from_field_text(f.has, ORIGINAL),
                 IndexRecordOption::Basic,
             )));
+        }
+        for p in COLUMN_FIELDS {
+            if under(p) {
+                qs.push(Box::new(ExistsQuery::new(col_field_name(p), false)));
+            }
         }
         for p in IP_FIELDS {
             if under(p) {
@@ -489,6 +503,40 @@ impl<'a> Compiler<'a> {
                 Ok(range_of(map_bound(lo, term), map_bound(hi, term)))
             }
         }
+    }
+
+    /// A column field: string values are matched in its column (an exact value or
+    /// a wildcard absent from a segment's dictionary costs no scan; ranges are
+    /// dictionary ordinal ranges over the column); values of other types were left
+    /// in `_j`.
+    fn column(&mut self, i: usize, pred: &Pred) -> R<Box<dyn Query>> {
+        let field = self.fields.cols[i];
+        let path = COLUMN_FIELDS[i];
+        let term = |v: &Val| Term::from_field_text(field, &v.text());
+        let col: Box<dyn Query> = match pred {
+            Pred::Eq(val) if val.is_wildcard() => {
+                Box::new(ColumnMatch::wildcard(col_field_name(path), &val.raw))
+            }
+            Pred::Eq(val) => Box::new(ColumnMatch::exact(col_field_name(path), val.text())),
+            Pred::Cmp(op, val) => {
+                let (lo, hi) = cmp_bounds(*op, term(val));
+                range_of(lo, hi)
+            }
+            Pred::Range {
+                lo,
+                lo_incl,
+                hi,
+                hi_incl,
+            } => {
+                let lo = self.bound(lo.as_ref(), *lo_incl, |v| Ok(term(v)))?;
+                let hi = self.bound(hi.as_ref(), *hi_incl, |v| Ok(term(v)))?;
+                if matches!((&lo, &hi), (Bound::Unbounded, Bound::Unbounded)) {
+                    return Ok(self.exists(path));
+                }
+                range_of(lo, hi)
+            }
+        };
+        Ok(any_of(vec![col, self.json(path, pred)?]))
     }
 
     fn json_base(&self, path: &str) -> Term {

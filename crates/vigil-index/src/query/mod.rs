@@ -2,6 +2,7 @@
 //! here) → [`compile`] (AST → tantivy queries). See the crate documentation for the
 //! grammar.
 
+pub(crate) mod column;
 pub(crate) mod compile;
 pub(crate) mod lexer;
 pub(crate) mod parser;
