@@ -6,37 +6,13 @@ mod common;
 
 use common::{stdout, vigil, Server};
 use serde_json::json;
-use std::path::Path;
-use std::process::Command;
-
-fn mount_tmpfs(at: &Path, size: &str) -> bool {
-    Command::new("mount")
-        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-        .arg(at)
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-struct Unmount<'a>(&'a Path);
-impl Drop for Unmount<'_> {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.0).status();
-    }
-}
 
 /// A body of lines that zstd cannot shrink much (random hex), so the disk fills quickly.
 fn incompressible_body(batch: u64, lines: u64) -> String {
     let mut state = batch.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..lines)
         .map(|i| {
-            let noise: String = (0..64)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    format!("{:016x}", state)
-                })
-                .collect();
+            let noise = common::noise(&mut state);
             format!(
                 "{}\n",
                 json!({"message": format!("fill {batch}/{i}"), "batch_no": batch, "noise": noise})
@@ -49,12 +25,10 @@ fn incompressible_body(batch: u64, lines: u64) -> String {
 fn disk_full_answers_507_keeps_the_journal_valid_and_recovers() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let mnt = dir.path().join("small-disk");
-    std::fs::create_dir_all(&mnt).unwrap_or_else(|e| panic!("{e}"));
-    if !mount_tmpfs(&mnt, "6m") {
+    let Some(disk) = common::SmallDisk::mount(&mnt, "6m") else {
         eprintln!("disk-full test not run: this machine does not allow mounting a tmpfs");
         return;
-    }
-    let _unmount = Unmount(&mnt);
+    };
     let data = mnt.join("data");
     let server = Server::start(&data);
 
@@ -83,12 +57,7 @@ fn disk_full_answers_507_keeps_the_journal_valid_and_recovers() {
     assert_eq!(server.health()["status"], "degraded");
 
     // Space returns: ingestion resumes without a restart.
-    let grown = Command::new("mount")
-        .args(["-o", "remount,size=64m"])
-        .arg(&mnt)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(grown, "cannot grow the tmpfs");
+    assert!(disk.grow("64m"), "cannot grow the tmpfs");
     let (status, answer) = server.ingest_raw(incompressible_body(1000, 20).into_bytes(), false);
     assert_eq!(status, 200, "{answer}");
     acked.push(1000);

@@ -475,34 +475,12 @@ fn splunk_hec_event_raw_ack_and_error_codes() {
     server.stop();
 }
 
-fn mount_tmpfs(at: &Path, size: &str) -> bool {
-    Command::new("mount")
-        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-        .arg(at)
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-struct Unmount<'a>(&'a Path);
-impl Drop for Unmount<'_> {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.0).status();
-    }
-}
-
 /// A bulk body of documents zstd cannot shrink much, so a small disk fills quickly.
 fn incompressible_bulk(batch: u64, docs: u64) -> String {
     let mut state = batch.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..docs)
         .map(|i| {
-            let noise: String = (0..64)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    format!("{state:016x}")
-                })
-                .collect();
+            let noise = common::noise(&mut state);
             format!(
                 "{}\n{}\n",
                 json!({"create": {"_index": "fill"}}),
@@ -516,12 +494,10 @@ fn incompressible_bulk(batch: u64, docs: u64) -> String {
 fn a_full_disk_is_a_retryable_error_for_shippers() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let mnt = dir.path().join("small-disk");
-    std::fs::create_dir_all(&mnt).unwrap_or_else(|e| panic!("{e}"));
-    if !mount_tmpfs(&mnt, "6m") {
+    let Some(disk) = common::SmallDisk::mount(&mnt, "6m") else {
         eprintln!("disk-full shipper test not run: this machine does not allow mounting a tmpfs");
         return;
-    }
-    let _unmount = Unmount(&mnt);
+    };
     let server = Server::start(&mnt.join("data"));
     let http = client();
 
@@ -569,12 +545,7 @@ fn a_full_disk_is_a_retryable_error_for_shippers() {
     assert_eq!(server.get_json("/services/collector/health").0, 503);
 
     // Space returns: both endpoints take events again.
-    let grown = Command::new("mount")
-        .args(["-o", "remount,size=64m"])
-        .arg(&mnt)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(grown, "cannot grow the tmpfs");
+    assert!(disk.grow("64m"), "cannot grow the tmpfs");
     let (status, _, answer) = es_answer(
         http.post(server.url("/_bulk"))
             .body(incompressible_bulk(9999, 20))

@@ -270,3 +270,46 @@ impl Drop for Server {
         }
     }
 }
+
+/// A small tmpfs mounted for disk-full tests, unmounted on drop. `None` when this machine
+/// does not allow mounting (the caller says so and stops).
+pub struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    pub fn mount(at: &Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(at).ok()?;
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then(|| SmallDisk(at.to_path_buf()))
+    }
+
+    /// Gives the disk more room (space returns).
+    pub fn grow(&self, size: &str) -> bool {
+        Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// 1 KiB of hex noise that zstd cannot shrink much, deterministic per `seed`.
+pub fn noise(seed: &mut u64) -> String {
+    (0..64)
+        .map(|_| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            format!("{:016x}", *seed)
+        })
+        .collect()
+}
