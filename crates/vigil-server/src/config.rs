@@ -68,7 +68,7 @@ impl Default for Config {
             syslog_timezone: "+00:00".into(),
             max_body_bytes: 64 * 1024 * 1024,
             max_event_bytes: 4 * 1024 * 1024,
-            queue_batches: 32,
+            queue_batches: 16,
             segment_bytes: 256 * 1024 * 1024,
         }
     }

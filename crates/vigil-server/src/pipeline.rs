@@ -31,7 +31,7 @@ const INDEX_BEHIND: u64 = 100_000;
 /// Most journal records read back for the index in one go.
 const CATCH_UP_CHUNK: u64 = 50_000;
 /// Batches the indexer may lag behind in memory.
-const INDEX_QUEUE: usize = 4;
+const INDEX_QUEUE: usize = 2;
 /// How long the journal writer waits for a lagging indexer before leaving it to catch up from the journal.
 const INDEX_WAIT: Duration = Duration::from_secs(2);
 
