@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{stdout, test_data, vigil, Server};
+use common::{search_json, stdout, test_data, vigil, Server};
 use serde_json::{json, Value};
 
 fn loghub(name: &str) -> String {
@@ -20,29 +20,6 @@ fn count_lines_containing(path: &str, needle: &str) -> u64 {
         .lines()
         .filter(|l| l.contains(needle))
         .count() as u64
-}
-
-fn search_json(dir: &str, q: &str, extra: &[&str]) -> Value {
-    let mut args = vec![
-        "search",
-        q,
-        "--data-dir",
-        dir,
-        "--format",
-        "json",
-        "--limit",
-        "10000",
-    ];
-    args.extend_from_slice(extra);
-    let out = vigil(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "search {q}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("search {q} output is not JSON: {e}"))
 }
 
 #[test]

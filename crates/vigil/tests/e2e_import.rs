@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{stdout, test_data, vigil, Server};
+use common::{search_json, stdout, test_data, vigil, Server};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -45,29 +45,8 @@ fn count_where(events: &[Value], key: &str, value: &Value) -> u64 {
     events.iter().filter(|e| &e[key] == value).count() as u64
 }
 
-fn search_json(dir: &str, q: &str) -> Value {
-    let out = vigil(&[
-        "search",
-        q,
-        "--data-dir",
-        dir,
-        "--format",
-        "json",
-        "--limit",
-        "10000",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "search {q}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("search {q} output is not JSON: {e}"))
-}
-
 fn total(dir: &str, q: &str) -> u64 {
-    search_json(dir, q)["total"]
+    search_json(dir, q, &[])["total"]
         .as_u64()
         .unwrap_or_else(|| panic!("no total for {q}"))
 }
@@ -84,7 +63,7 @@ fn ingest_ok(args: &[&str]) -> String {
 }
 
 fn hits(dir: &str, q: &str) -> Vec<Value> {
-    search_json(dir, q)["hits"]
+    search_json(dir, q, &[])["hits"]
         .as_array()
         .cloned()
         .unwrap_or_default()

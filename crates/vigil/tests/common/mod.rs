@@ -313,3 +313,27 @@ pub fn noise(seed: &mut u64) -> String {
         })
         .collect()
 }
+
+/// Runs `vigil search` on a data directory with JSON output (plus `extra` flags) and parses it.
+pub fn search_json(dir: &str, q: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "search",
+        q,
+        "--data-dir",
+        dir,
+        "--format",
+        "json",
+        "--limit",
+        "10000",
+    ];
+    args.extend_from_slice(extra);
+    let out = vigil(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "search {q}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("search {q} output is not JSON: {e}"))
+}
