@@ -5,7 +5,7 @@
 //! same pipeline the server uses (journal, checkpoints, index), or to a server's ingest API
 //! (lines as sent; other formats as the parsed events, one JSON object a line).
 
-mod import;
+pub mod import;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -40,14 +40,14 @@ pub struct IngestArgs {
 }
 
 /// A batch read from a file: raw lines, or events decoded by a file format.
-enum Chunk {
+pub enum Chunk {
     Lines(Vec<Vec<u8>>),
     Events(Vec<Event>),
 }
 
 /// Calls `each` with batches of raw lines (trailing newline removed) or of decoded events
 /// read from `path`.
-fn for_each_batch(
+pub fn for_each_batch(
     path: &Path,
     format: import::Format,
     batch: usize,
@@ -92,7 +92,7 @@ fn for_each_batch(
     Ok(())
 }
 
-fn progress_bar(total_bytes: u64) -> ProgressBar {
+pub fn progress_bar(total_bytes: u64) -> ProgressBar {
     let bar = ProgressBar::new(total_bytes);
     bar.set_style(
         ProgressStyle::with_template(

@@ -2,6 +2,7 @@
 //! a data directory directly or against a running server; `bench` loads a running server.
 
 mod bench;
+mod hunt;
 mod ingest;
 mod output;
 mod search;
@@ -36,6 +37,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Import log files (syslog or NDJSON, .gz accepted) into a data directory or a server.
     Ingest(ingest::IngestArgs),
+    /// Run Sigma rules over log files (EVTX, JSON, syslog; directories recursed) without a server.
+    Hunt(hunt::HuntArgs),
     /// Load a running server with realistic syslog and report events/s, ack latency and RSS.
     Bench(bench::BenchArgs),
 }
@@ -67,7 +70,7 @@ struct ServeArgs {
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn,evtx=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -119,6 +122,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => Ok(verify::run(args)),
         Command::Ingest(args) => ingest::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Hunt(args) => hunt::run(args),
     };
     match outcome {
         Ok(code) => code,

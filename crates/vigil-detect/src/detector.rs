@@ -1,0 +1,577 @@
+//! [`Detector`]: routes each event to the rules of its log source, evaluates them (in
+//! parallel over a batch), then feeds correlations in event order, in event time.
+//!
+//! Rules are grouped by their `logsource`; each group is one compiled engine, so an event
+//! only pays for the rules that can see it (the prefilter that keeps cost growing far
+//! slower than the rule count), and rsigma's per-engine candidate index prunes further.
+//! Routes are cached per (channel, event id) or ECS source shape.
+//! Correlations run in event time with a watermark: an event older than the newest seen
+//! minus the allowed lateness still raises its own detections but does not enter
+//! correlation windows; it is counted, and the next alert of each correlation it would
+//! have fed says `possibly_incomplete`. This module must never reorder correlation input.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use parking_lot::RwLock;
+use rsigma_eval::{
+    parse_pipeline, CorrelationConfig, CorrelationEngine, CorrelationEventMode,
+    CorrelationSnapshot, Engine, EvaluationResult, MatchDetailLevel, Pipeline, ResultBody,
+};
+use rsigma_parser::{LogSource, SigmaCollection};
+use serde::{Deserialize, Serialize};
+use vigil_core::Event;
+
+use crate::error::DetectError;
+use crate::finding::{CorrelationDetail, Finding, MatchedField};
+use crate::routing::Router;
+use crate::rules::{RuleError, RuleInfo, RuleSet};
+use crate::view::SigmaView;
+
+/// How many distinct routes are cached before the cache is cleared.
+const ROUTE_CACHE_MAX: usize = 4096;
+
+/// Detector settings.
+#[derive(Debug, Clone)]
+pub struct DetectConfig {
+    /// Values for Sigma placeholders (`%name%` with the `expand` modifier).
+    pub placeholders: BTreeMap<String, Vec<String>>,
+    /// How far behind the newest event time an event may arrive and still count in
+    /// correlation windows.
+    pub allowed_lateness_secs: i64,
+    /// Event ids kept per correlation window (the alert's evidence).
+    pub max_correlation_events: usize,
+    /// Correlation groups kept before the oldest are evicted.
+    pub max_state_entries: usize,
+    /// Threads for the stateless evaluation of a batch.
+    pub threads: usize,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        Self {
+            placeholders: BTreeMap::new(),
+            allowed_lateness_secs: 60,
+            max_correlation_events: 100,
+            max_state_entries: 200_000,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// Counters since the detector was built.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct DetectStats {
+    pub events: u64,
+    pub late_events: u64,
+    pub findings: u64,
+}
+
+/// Everything a restart needs to continue where the detector stopped.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DetectorState {
+    pub correlation: Option<CorrelationSnapshot>,
+    pub max_event_time: i64,
+    pub late_since_alert: HashMap<String, u64>,
+    pub stats: DetectStats,
+}
+
+/// (product, category, service), lowercased: rules with the same key share an engine.
+type LogSourceKey = (Option<String>, Option<String>, Option<String>);
+
+struct Group {
+    logsource: LogSource,
+    engine: Engine,
+}
+
+struct Route {
+    groups: Vec<usize>,
+    aliases: Vec<(String, String)>,
+}
+
+/// Compiled rules plus correlation state.
+pub struct Detector {
+    router: Router,
+    groups: Vec<Group>,
+    routes: RwLock<HashMap<String, Arc<Route>>>,
+    correlation: Option<CorrelationEngine>,
+    /// Rule ids whose detections feed a correlation.
+    correlation_inputs: HashSet<String>,
+    /// Rule ids (detections or correlations) whose own matches are not findings
+    /// (referenced by a correlation with `generate: false`).
+    correlation_only: HashSet<String>,
+    /// Correlation id → the rule ids it refers to.
+    correlation_refs: HashMap<String, Vec<String>>,
+    infos: HashMap<String, Arc<RuleInfo>>,
+    lateness: i64,
+    max_event_time: i64,
+    late_since_alert: HashMap<String, u64>,
+    stats: DetectStats,
+    threads: usize,
+}
+
+fn placeholder_pipeline(
+    placeholders: &BTreeMap<String, Vec<String>>,
+) -> Result<Option<Pipeline>, DetectError> {
+    if placeholders.is_empty() {
+        return Ok(None);
+    }
+    let mut yaml = String::from("name: vigil-placeholders\npriority: 0\nvars:\n");
+    for (name, values) in placeholders {
+        let name = serde_json::to_string(name).map_err(|e| DetectError::Placeholders {
+            reason: e.to_string(),
+        })?;
+        let values = serde_json::to_string(values).map_err(|e| DetectError::Placeholders {
+            reason: e.to_string(),
+        })?;
+        yaml.push_str(&format!("  {name}: {values}\n"));
+    }
+    yaml.push_str("transformations:\n  - type: value_placeholders\n");
+    parse_pipeline(&yaml)
+        .map(Some)
+        .map_err(|e| DetectError::Placeholders {
+            reason: e.to_string(),
+        })
+}
+
+fn new_engine(pipeline: &Option<Pipeline>) -> Engine {
+    let mut engine = match pipeline {
+        Some(p) => Engine::new_with_pipeline(p.clone()),
+        None => Engine::new(),
+    };
+    engine.set_match_detail(MatchDetailLevel::Summary);
+    engine
+}
+
+/// Fields tried, in order, for an event's time when `@timestamp` is absent.
+const TIME_FIELDS: &[&str] = &[
+    "timestamp",
+    "TimeCreated_SystemTime",
+    "EventTime",
+    "eventTime",
+    "time",
+];
+
+/// The event's time: `@timestamp`, else a common native time field (RFC 3339,
+/// `YYYY-MM-DD HH:MM:SS[.fff]` read as UTC, or epoch seconds), else `None`.
+pub fn event_time(event: &Event) -> Option<DateTime<Utc>> {
+    if let Some(t) = event.timestamp() {
+        return Some(t);
+    }
+    TIME_FIELDS.iter().find_map(|f| match event.get(f)? {
+        serde_json::Value::String(s) => parse_loose_time(s),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .and_then(|secs| Utc.timestamp_opt(secs, 0).single()),
+        _ => None,
+    })
+}
+
+fn parse_loose_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, format) {
+            return Some(t.and_utc());
+        }
+    }
+    None
+}
+
+fn time_of(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).single().unwrap_or_else(Utc::now)
+}
+
+impl Detector {
+    /// Compiles a rule set. Rules that fail to compile are returned as errors (with their
+    /// file and line) and left out; the rest load.
+    pub fn new(
+        rules: &RuleSet,
+        config: &DetectConfig,
+    ) -> Result<(Self, Vec<RuleError>), DetectError> {
+        let router = Router::builtin()?;
+        let pipeline = placeholder_pipeline(&config.placeholders)?;
+        let mut errors = Vec::new();
+        let collection = &rules.collection;
+
+        // Group detection rules by log source.
+        let mut group_of: HashMap<LogSourceKey, usize> = HashMap::new();
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        let mut logsources: Vec<LogSource> = Vec::new();
+        for (i, rule) in collection.rules.iter().enumerate() {
+            let ls = &rule.logsource;
+            let key = (
+                ls.product.as_ref().map(|s| s.to_ascii_lowercase()),
+                ls.category.as_ref().map(|s| s.to_ascii_lowercase()),
+                ls.service.as_ref().map(|s| s.to_ascii_lowercase()),
+            );
+            let g = *group_of.entry(key).or_insert_with(|| {
+                members.push(Vec::new());
+                logsources.push(ls.clone());
+                members.len() - 1
+            });
+            members[g].push(i);
+        }
+        let mut groups = Vec::with_capacity(members.len());
+        for (g, idxs) in members.iter().enumerate() {
+            let mut engine = new_engine(&pipeline);
+            for &i in idxs {
+                let rule = &collection.rules[i];
+                if let Err(e) = engine.add_rule(rule) {
+                    errors.push(error_for(rules, rule.id.as_deref(), &e.to_string()));
+                }
+            }
+            for filter in &collection.filters {
+                // A filter names the rules it applies to; other groups ignore it.
+                let _ = engine.apply_filter(filter);
+            }
+            groups.push(Group {
+                logsource: logsources[g].clone(),
+                engine,
+            });
+        }
+
+        // Correlations: their own engine holds the referenced rules (for identity) and the
+        // correlation state; detection itself runs in the groups above.
+        let mut name_to_id: HashMap<String, String> = HashMap::new();
+        for rule in &collection.rules {
+            if let (Some(name), Some(id)) = (&rule.name, &rule.id) {
+                name_to_id.insert(name.clone(), id.clone());
+            }
+        }
+        for corr in &collection.correlations {
+            if let (Some(name), Some(id)) = (&corr.name, &corr.id) {
+                name_to_id.insert(name.clone(), id.clone());
+            }
+        }
+        let resolve = |r: &String| name_to_id.get(r).cloned().unwrap_or_else(|| r.clone());
+        let mut correlation = None;
+        let mut correlation_inputs = HashSet::new();
+        let mut correlation_only = HashSet::new();
+        let mut generated = HashSet::new();
+        let mut correlation_refs = HashMap::new();
+        if !collection.correlations.is_empty() {
+            let mut referenced: HashSet<String> = HashSet::new();
+            for corr in &collection.correlations {
+                let refs: Vec<String> = corr.rules.iter().map(&resolve).collect();
+                for r in &refs {
+                    referenced.insert(r.clone());
+                    if corr.generate {
+                        generated.insert(r.clone());
+                    } else {
+                        correlation_only.insert(r.clone());
+                    }
+                }
+                if let Some(id) = &corr.id {
+                    correlation_refs.insert(id.clone(), refs);
+                }
+            }
+            let mut sub = SigmaCollection::new();
+            sub.rules = collection
+                .rules
+                .iter()
+                .filter(|r| r.id.as_ref().is_some_and(|id| referenced.contains(id)))
+                .cloned()
+                .collect();
+            let cfg = CorrelationConfig {
+                max_state_entries: config.max_state_entries,
+                correlation_event_mode: CorrelationEventMode::Refs,
+                max_correlation_events: config.max_correlation_events,
+                ..CorrelationConfig::default()
+            };
+            let mut engine = CorrelationEngine::new(cfg);
+            if let Some(p) = &pipeline {
+                engine.add_pipeline(p.clone());
+            }
+            if let Err(e) = engine.add_collection(&sub) {
+                errors.push(RuleError {
+                    file: "<correlation inputs>".into(),
+                    line: 0,
+                    reason: e.to_string(),
+                });
+            }
+            for corr in &collection.correlations {
+                if let Err(e) = engine.add_correlation(corr) {
+                    errors.push(error_for(rules, corr.id.as_deref(), &e.to_string()));
+                }
+            }
+            correlation_inputs = referenced;
+            correlation = Some(engine);
+        }
+        for id in &generated {
+            correlation_only.remove(id);
+        }
+
+        let infos = rules.infos.clone();
+        Ok((
+            Self {
+                router,
+                groups,
+                routes: RwLock::new(HashMap::new()),
+                correlation,
+                correlation_inputs,
+                correlation_only,
+                correlation_refs,
+                infos,
+                lateness: config.allowed_lateness_secs.max(0),
+                max_event_time: i64::MIN,
+                late_since_alert: HashMap::new(),
+                stats: DetectStats::default(),
+                threads: config.threads.max(1),
+            },
+            errors,
+        ))
+    }
+
+    /// Number of compiled detection rules (all groups).
+    pub fn detection_rule_count(&self) -> usize {
+        self.groups.iter().map(|g| g.engine.rule_count()).sum()
+    }
+
+    /// Number of log-source groups.
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Active correlation groups (state entries).
+    pub fn correlation_state_count(&self) -> usize {
+        self.correlation.as_ref().map_or(0, |c| c.state_count())
+    }
+
+    /// Counters since start (or since the imported state).
+    pub fn stats(&self) -> &DetectStats {
+        &self.stats
+    }
+
+    /// A rule's metadata by id.
+    pub fn rule(&self, id: &str) -> Option<&Arc<RuleInfo>> {
+        self.infos.get(id)
+    }
+
+    fn route(&self, event: &Event) -> Arc<Route> {
+        let source = self.router.classify(event);
+        let key = source.route_key();
+        if let Some(route) = self.routes.read().get(&key) {
+            return route.clone();
+        }
+        let groups = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| self.router.rule_matches(&g.logsource, &source))
+            .map(|(i, _)| i)
+            .collect();
+        let route = Arc::new(Route {
+            groups,
+            aliases: self.router.aliases(&source),
+        });
+        let mut cache = self.routes.write();
+        if cache.len() >= ROUTE_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(key, route.clone());
+        route
+    }
+
+    /// Stateless: every detection rule that matches this event (before correlation).
+    fn evaluate(&self, event: &Event) -> Vec<EvaluationResult> {
+        let route = self.route(event);
+        if route.groups.is_empty() {
+            return Vec::new();
+        }
+        let view = SigmaView::new(event, &route.aliases);
+        let mut out = Vec::new();
+        for &g in &route.groups {
+            out.extend(self.groups[g].engine.evaluate(&view));
+        }
+        out
+    }
+
+    /// Evaluates a batch: detections in parallel, then correlations in order. Findings come
+    /// out in event order.
+    pub fn process_batch(&mut self, events: &[Event]) -> Vec<Finding> {
+        let detections = self.evaluate_parallel(events);
+        let mut findings = Vec::new();
+        for (index, (event, dets)) in events.iter().zip(detections).enumerate() {
+            self.correlate(index, event, dets, &mut findings);
+        }
+        self.stats.events += events.len() as u64;
+        self.stats.findings += findings.len() as u64;
+        findings
+    }
+
+    /// One event (convenience over [`Detector::process_batch`]).
+    pub fn process(&mut self, event: &Event) -> Vec<Finding> {
+        self.process_batch(std::slice::from_ref(event))
+    }
+
+    fn evaluate_parallel(&self, events: &[Event]) -> Vec<Vec<EvaluationResult>> {
+        if self.threads <= 1 || events.len() < 64 {
+            return events.iter().map(|e| self.evaluate(e)).collect();
+        }
+        let chunk = events.len().div_ceil(self.threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = events
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || part.iter().map(|e| self.evaluate(e)).collect::<Vec<_>>())
+                })
+                .collect();
+            let mut out = Vec::with_capacity(events.len());
+            for handle in handles {
+                match handle.join() {
+                    Ok(part) => out.extend(part),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            out
+        })
+    }
+
+    fn correlate(
+        &mut self,
+        index: usize,
+        event: &Event,
+        dets: Vec<EvaluationResult>,
+        out: &mut Vec<Finding>,
+    ) {
+        let ts = event_time(event).unwrap_or_else(Utc::now).timestamp();
+        if dets.is_empty() {
+            self.max_event_time = self.max_event_time.max(ts);
+            return;
+        }
+        let feeds_correlation = self.correlation.is_some()
+            && dets.iter().any(|d| {
+                d.header
+                    .rule_id
+                    .as_ref()
+                    .is_some_and(|id| self.correlation_inputs.contains(id))
+            });
+        let late = self.max_event_time != i64::MIN
+            && ts < self.max_event_time.saturating_sub(self.lateness);
+        self.max_event_time = self.max_event_time.max(ts);
+        let results = if feeds_correlation && !late {
+            let view = SigmaView::new(event, &[]);
+            match self.correlation.as_mut() {
+                Some(engine) => engine.process_with_detections(&view, dets, ts),
+                None => dets,
+            }
+        } else {
+            if feeds_correlation && late {
+                self.stats.late_events += 1;
+                for det in &dets {
+                    let Some(id) = &det.header.rule_id else {
+                        continue;
+                    };
+                    for (corr, refs) in &self.correlation_refs {
+                        if refs.contains(id) {
+                            *self.late_since_alert.entry(corr.clone()).or_default() += 1;
+                        }
+                    }
+                }
+            }
+            dets
+        };
+        for result in results {
+            let Some(id) = result.header.rule_id.clone() else {
+                continue;
+            };
+            if self.correlation_only.contains(&id) {
+                continue;
+            }
+            let Some(rule) = self.infos.get(&id).cloned() else {
+                continue;
+            };
+            let event_id = event.id().map(String::from);
+            let finding = match result.body {
+                ResultBody::Detection(body) => Finding {
+                    rule,
+                    correlation: None,
+                    group_key: Vec::new(),
+                    event_ids: event_id.into_iter().collect(),
+                    first_event_time: time_of(ts),
+                    last_event_time: time_of(ts),
+                    matched_selections: body.matched_selections,
+                    matched_fields: body
+                        .matched_fields
+                        .into_iter()
+                        .map(|m| MatchedField {
+                            selection: m.selection,
+                            field: m.field,
+                            value: m.value,
+                        })
+                        .collect(),
+                    possibly_incomplete: false,
+                    event_index: index,
+                },
+                ResultBody::Correlation(body) => {
+                    let refs = body.event_refs.unwrap_or_default();
+                    let first = refs.iter().map(|r| r.timestamp).min().unwrap_or(ts).min(ts);
+                    let late = self.late_since_alert.remove(&id).unwrap_or(0) > 0;
+                    Finding {
+                        correlation: Some(CorrelationDetail {
+                            kind: body.correlation_type.as_str().to_string(),
+                            aggregated_value: body.aggregated_value,
+                            timespan_secs: body.timespan_secs,
+                            rules: self.correlation_refs.get(&id).cloned().unwrap_or_default(),
+                        }),
+                        rule,
+                        group_key: body.group_key,
+                        event_ids: refs.into_iter().filter_map(|r| r.id).collect(),
+                        first_event_time: time_of(first),
+                        last_event_time: time_of(ts),
+                        matched_selections: Vec::new(),
+                        matched_fields: Vec::new(),
+                        possibly_incomplete: late,
+                        event_index: index,
+                    }
+                }
+            };
+            out.push(finding);
+        }
+    }
+
+    /// The state to persist with the consumer offset.
+    pub fn export_state(&self) -> DetectorState {
+        DetectorState {
+            correlation: self.correlation.as_ref().map(|c| c.export_state()),
+            max_event_time: self.max_event_time,
+            late_since_alert: self.late_since_alert.clone(),
+            stats: self.stats.clone(),
+        }
+    }
+
+    /// Restores persisted state (after [`Detector::new`] with the same or changed rules:
+    /// windows of correlations that no longer exist are dropped).
+    pub fn import_state(&mut self, state: DetectorState) -> Result<(), DetectError> {
+        if let (Some(engine), Some(snapshot)) = (self.correlation.as_mut(), state.correlation) {
+            if !engine.import_state(snapshot) {
+                return Err(DetectError::State {
+                    reason: "correlation snapshot version differs".into(),
+                });
+            }
+        }
+        self.max_event_time = state.max_event_time;
+        self.late_since_alert = state.late_since_alert;
+        self.stats = state.stats;
+        Ok(())
+    }
+}
+
+fn error_for(rules: &RuleSet, id: Option<&str>, reason: &str) -> RuleError {
+    let info = id.and_then(|id| rules.infos.get(id));
+    RuleError {
+        file: info
+            .map(|i| i.file.clone())
+            .unwrap_or_else(|| "<unknown>".into()),
+        line: info.map_or(0, |i| i.line),
+        reason: reason.to_string(),
+    }
+}
