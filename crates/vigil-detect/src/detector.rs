@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use parking_lot::RwLock;
 use rsigma_eval::{
-    parse_pipeline, CorrelationConfig, CorrelationEngine, CorrelationEventMode,
+    parse_pipeline, CorrelationAction, CorrelationConfig, CorrelationEngine, CorrelationEventMode,
     CorrelationSnapshot, Engine, EvaluationResult, MatchDetailLevel, Pipeline, ResultBody,
 };
 use rsigma_parser::{LogSource, SigmaCollection};
@@ -281,6 +281,10 @@ impl Detector {
                 .cloned()
                 .collect();
             let cfg = CorrelationConfig {
+                // A firing consumes its window: the next alert for the group needs the
+                // condition met again by new events (so a long brute force is a series of
+                // threshold crossings the alert store merges, not one alert per event).
+                action_on_match: CorrelationAction::Reset,
                 max_state_entries: config.max_state_entries,
                 correlation_event_mode: CorrelationEventMode::Refs,
                 max_correlation_events: config.max_correlation_events,

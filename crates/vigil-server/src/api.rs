@@ -49,17 +49,23 @@ pub struct AppState {
     pub started: Instant,
     /// The data directory (for disk usage).
     pub data_dir: std::path::PathBuf,
+    /// The detection thread's figures and controls, when detection is on.
+    pub detection: Option<Arc<crate::detection::DetectionShared>>,
+    /// Detection settings (for reloads).
+    pub detection_settings: Option<crate::detection::DetectionSettings>,
+    /// The alert store, when detection is on.
+    pub alerts: Option<vigil_alert::AlertStore>,
 }
 
 /// A JSON error response.
 pub struct ApiError {
-    status: StatusCode,
+    pub(crate) status: StatusCode,
     body: Value,
     retry_after: Option<u64>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
             body: json!({ "error": message.into() }),
@@ -88,6 +94,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/fields", get(fields))
         .route("/api/v1/health", get(health))
         .route("/metrics", get(metrics))
+        .merge(crate::detection_api::routes())
         .merge(crate::shippers::elasticsearch_routes())
         .merge(crate::shippers::hec_routes(state.clone()))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
@@ -433,6 +440,21 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
         "rss_bytes": rss,
         "peak_rss_bytes": peak,
         "uptime_seconds": state.started.elapsed().as_secs(),
+        "detection": state.detection.as_ref().map(|d| {
+            let processed = d.processed_upto.load(Ordering::Relaxed);
+            let latency = d.latency_percentiles();
+            json!({
+                "processed": processed,
+                "lag": journal.saturating_sub(processed),
+                "rules": d.rules.read().rules.len(),
+                "rule_errors": d.rules.read().errors.len(),
+                "alerts_created": d.alerts_created.load(Ordering::Relaxed),
+                "alerts_merged": d.alerts_merged.load(Ordering::Relaxed),
+                "late_events": d.late_events.load(Ordering::Relaxed),
+                "correlation_groups": d.correlation_groups.load(Ordering::Relaxed),
+                "alert_latency_ms": latency.map(|(p50, p99)| json!({"p50": p50, "p99": p99})),
+            })
+        }),
     }))
 }
 
@@ -520,6 +542,62 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             peak,
         ),
     ];
+    let mut series = series.to_vec();
+    if let Some(d) = &state.detection {
+        let (p50, p99) = d.latency_percentiles().unwrap_or((0, 0));
+        series.extend([
+            (
+                "vigil_detect_processed_records",
+                "Journal records evaluated by detection.",
+                relaxed(&d.processed_upto),
+            ),
+            (
+                "vigil_detect_events_total",
+                "Events evaluated by detection since start.",
+                relaxed(&d.events),
+            ),
+            (
+                "vigil_detect_late_events_total",
+                "Events later than the allowed lateness, left out of correlation windows.",
+                relaxed(&d.late_events),
+            ),
+            (
+                "vigil_alerts_created_total",
+                "Alerts created.",
+                relaxed(&d.alerts_created),
+            ),
+            (
+                "vigil_alerts_merged_total",
+                "Findings merged into an existing alert (suppression window).",
+                relaxed(&d.alerts_merged),
+            ),
+            (
+                "vigil_alerts_duplicate_total",
+                "Findings already stored (replay after a restart).",
+                relaxed(&d.alerts_duplicate),
+            ),
+            (
+                "vigil_alert_store_errors_total",
+                "Failed attempts to store an alert (retried).",
+                relaxed(&d.store_errors),
+            ),
+            (
+                "vigil_detect_correlation_groups",
+                "Active correlation groups.",
+                relaxed(&d.correlation_groups),
+            ),
+            (
+                "vigil_alert_latency_p50_milliseconds",
+                "Event ingested to alert stored, median of recent alerts.",
+                p50,
+            ),
+            (
+                "vigil_alert_latency_p99_milliseconds",
+                "Event ingested to alert stored, 99th percentile of recent alerts.",
+                p99,
+            ),
+        ]);
+    }
     let mut text = String::new();
     for (name, help, value) in series {
         let kind = if name.ends_with("_total") {

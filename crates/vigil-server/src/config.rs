@@ -54,6 +54,63 @@ pub struct Config {
     pub queue_batches: usize,
     /// Journal segment size before a new one starts, in bytes.
     pub segment_bytes: u64,
+    /// Detection: Sigma rules, correlation and alerts (`[detect]`).
+    pub detect: DetectSettings,
+}
+
+/// `[detect]`: where rules come from and how alerts are raised.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectSettings {
+    /// Run detection on the event stream.
+    pub enabled: bool,
+    /// Rule files or directories (recursed); the SigmaHQ repository can be listed as is.
+    pub rules: Vec<PathBuf>,
+    /// The same rule and group key within this window (event time) update one alert
+    /// instead of raising another ("10m", "1h", "0s").
+    pub suppression: String,
+    /// How late (behind the newest event time) an event may arrive and still count in
+    /// correlation windows.
+    pub allowed_lateness: String,
+    /// Values for Sigma placeholders used with `|expand` (`approved_cas = ["CN=Corp CA"]`).
+    pub placeholders: std::collections::BTreeMap<String, Vec<String>>,
+    /// Reload rules when their files change.
+    pub watch: bool,
+}
+
+impl Default for DetectSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            rules: vec![PathBuf::from("rules")],
+            suppression: "10m".into(),
+            allowed_lateness: "60s".into(),
+            placeholders: Default::default(),
+            watch: true,
+        }
+    }
+}
+
+/// Parses a duration such as `90s`, `10m`, `2h`, `7d` or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| {
+        format!("invalid duration '{text}': expected a number and a unit (s, m, h, d)")
+    })?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        other => {
+            return Err(format!(
+                "invalid duration '{text}': unknown unit '{other}' (s, m, h, d)"
+            ))
+        }
+    };
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 impl Default for Config {
@@ -70,6 +127,7 @@ impl Default for Config {
             max_event_bytes: 4 * 1024 * 1024,
             queue_batches: 16,
             segment_bytes: 256 * 1024 * 1024,
+            detect: DetectSettings::default(),
         }
     }
 }
@@ -139,5 +197,25 @@ mod tests {
             cfg.syslog_offset().map(|o| o.local_minus_utc()),
             Ok(-5 * 3600)
         );
+    }
+
+    #[test]
+    fn detect_section_and_durations() {
+        let cfg: Config = toml::from_str(
+            "[detect]\nrules = [\"a\", \"b\"]\nsuppression = \"5m\"\n[detect.placeholders]\napproved_cas = [\"CN=Corp\"]",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cfg.detect.rules.len(), 2);
+        assert_eq!(
+            cfg.detect.placeholders["approved_cas"],
+            vec!["CN=Corp".to_string()]
+        );
+        assert!(toml::from_str::<Config>("[detect]\nrulez = []").is_err());
+        assert_eq!(
+            parse_duration("5m"),
+            Ok(std::time::Duration::from_secs(300))
+        );
+        assert_eq!(parse_duration("42"), Ok(std::time::Duration::from_secs(42)));
+        assert!(parse_duration("5 parsecs").is_err());
     }
 }

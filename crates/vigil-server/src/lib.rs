@@ -8,6 +8,8 @@
 
 pub mod api;
 pub mod config;
+pub mod detection;
+pub mod detection_api;
 pub mod pipeline;
 pub mod shippers;
 pub mod store;
@@ -105,8 +107,31 @@ pub async fn serve(config: Config) -> Result<()> {
         None => None,
     };
     let lock = data.lock;
+    let detect_reader = data.journal.reader();
     let pipeline = Pipeline::start(data.journal, data.indexer, config.queue_batches)
         .context("cannot start the pipeline")?;
+    let detection = if config.detect.enabled {
+        let settings = detection::DetectionSettings::from_config(&config.detect)
+            .map_err(anyhow::Error::msg)?;
+        let meta = config.data_dir.join("meta.db");
+        let pool = vigil_alert::open_pool(&meta)
+            .await
+            .with_context(|| format!("cannot open the metadata database {}", meta.display()))?;
+        let store = vigil_alert::AlertStore::new(pool)
+            .await
+            .context("cannot open the alert store")?;
+        let service = detection::DetectionService::start(
+            &config.data_dir,
+            settings,
+            detect_reader,
+            store.clone(),
+            tokio::runtime::Handle::current(),
+        )
+        .map_err(anyhow::Error::msg)?;
+        Some((service, store))
+    } else {
+        None
+    };
     let metrics = Arc::new(vigil_ingest::IngestMetrics::default());
     let syslog_settings = vigil_ingest::syslog::SyslogSettings {
         default_offset: syslog_offset,
@@ -164,6 +189,13 @@ pub async fn serve(config: Config) -> Result<()> {
         syslog_offset,
         started: Instant::now(),
         data_dir: config.data_dir.clone(),
+        detection: detection
+            .as_ref()
+            .map(|(service, _)| service.shared.clone()),
+        detection_settings: detection
+            .as_ref()
+            .map(|(service, _)| service.settings.clone()),
+        alerts: detection.as_ref().map(|(_, store)| store.clone()),
     });
     let app =
         api::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -177,9 +209,14 @@ pub async fn serve(config: Config) -> Result<()> {
         task.abort();
     }
     drop(state);
-    tokio::task::spawn_blocking(move || pipeline.shutdown())
-        .await
-        .context("pipeline shutdown failed")?;
+    tokio::task::spawn_blocking(move || {
+        pipeline.shutdown();
+        if let Some((service, _)) = detection {
+            service.shutdown();
+        }
+    })
+    .await
+    .context("pipeline shutdown failed")?;
     drop(lock);
     tracing::info!("stopped cleanly");
     Ok(())

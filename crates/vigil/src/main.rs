@@ -1,6 +1,7 @@
 //! `vigil`: the one binary. `serve` runs the server; `ingest`, `search` and `verify` work on
 //! a data directory directly or against a running server; `bench` loads a running server.
 
+mod alerts;
 mod bench;
 mod hunt;
 mod ingest;
@@ -37,6 +38,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Import log files (syslog or NDJSON, .gz accepted) into a data directory or a server.
     Ingest(ingest::IngestArgs),
+    /// List alerts, or show one (from a data directory or a server with --server).
+    Alerts(alerts::AlertsArgs),
     /// Run Sigma rules over log files (EVTX, JSON, syslog; directories recursed) without a server.
     Hunt(hunt::HuntArgs),
     /// Load a running server with realistic syslog and report events/s, ack latency and RSS.
@@ -63,6 +66,12 @@ struct ServeArgs {
     /// Do not index (journal only; for measuring ingest without the index).
     #[arg(long)]
     no_index: bool,
+    /// Sigma rule file or directory (repeatable; replaces [detect] rules)
+    #[arg(long = "rules")]
+    rules: Vec<PathBuf>,
+    /// Do not run detection
+    #[arg(long)]
+    no_detect: bool,
     /// Do not fsync the journal before acknowledging (faster, loses acknowledged events on power loss).
     #[arg(long)]
     no_fsync: bool,
@@ -103,6 +112,12 @@ fn serve_config(args: ServeArgs) -> Result<Config> {
     if args.no_fsync {
         config.fsync = false;
     }
+    if !args.rules.is_empty() {
+        config.detect.rules = args.rules;
+    }
+    if args.no_detect {
+        config.detect.enabled = false;
+    }
     Ok(config)
 }
 
@@ -123,6 +138,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Hunt(args) => hunt::run(args),
+        Command::Alerts(args) => alerts::run(args),
     };
     match outcome {
         Ok(code) => code,
