@@ -52,7 +52,7 @@ impl Default for DetectConfig {
     fn default() -> Self {
         Self {
             placeholders: BTreeMap::new(),
-            allowed_lateness_secs: 60,
+            allowed_lateness_secs: 300,
             max_correlation_events: 100,
             max_state_entries: 200_000,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),

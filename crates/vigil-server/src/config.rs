@@ -84,7 +84,7 @@ impl Default for DetectSettings {
             enabled: true,
             rules: vec![PathBuf::from("rules")],
             suppression: "10m".into(),
-            allowed_lateness: "60s".into(),
+            allowed_lateness: "5m".into(),
             placeholders: Default::default(),
             watch: true,
         }
