@@ -74,6 +74,13 @@ pub fn apply(event: &mut Event) -> bool {
                 ecs::set_str(event, "error.message", &message);
             }
         }
+        // A failed console sign-in carries no errorCode: the result is in responseElements.
+        _ if get(event, "responseElements.ConsoleLogin").as_deref() == Some("Failure") => {
+            event.set("event.outcome", "failure");
+            if let Some(message) = get(event, "errorMessage") {
+                ecs::set_str(event, "error.message", &message);
+            }
+        }
         _ => event.set("event.outcome", "success"),
     }
     let category = if name == "ConsoleLogin"

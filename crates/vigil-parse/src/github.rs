@@ -2,7 +2,9 @@
 //! `org.add_member`, `protected_branch.destroy`) and which has an `actor` or `org`,
 //! recognised inside the JSON parser. Native fields stay as sent; ECS is added:
 //! `event.action`, `event.kind: event`, `user.name` (`actor`, with `related.user`),
-//! `user.id` (`actor_id`), `organization.name` (`org`), `github.repo` (`repo`),
+//! `user.id` (`actor_id`), `source.ip` (`actor_ip`), `user.target.name` (`user`, the member
+//! acted on), `event.module: github`, `event.dataset: github.audit`,
+//! `organization.name` (`org`), `github.repo` (`repo`),
 //! `source.geo.country_iso_code` (`actor_location.country_code`), `event.category` (iam
 //! for org / team / business membership and permission changes, configuration for
 //! everything else: repository, branch protection, hooks, settings, API requests) and
@@ -28,7 +30,17 @@ pub fn apply(event: &mut Event) -> bool {
     }
     let action = event.get_str("action").unwrap_or_default().to_string();
     event.set("event.kind", "event");
+    event.set("event.module", "github");
+    event.set("event.dataset", "github.audit");
     event.set("event.action", action.as_str());
+    if let Some(ip) = event.get_str("actor_ip").map(str::to_string) {
+        if ip.parse::<std::net::IpAddr>().is_ok() {
+            ecs::set_str(event, "source.ip", &ip);
+        }
+    }
+    if let Some(target) = event.get_str("user").map(str::to_string) {
+        ecs::set_str(event, "user.target.name", &target);
+    }
     if let Some(actor) = event.get_str("actor").map(str::to_string) {
         ecs::set_user(event, "user.name", &actor);
     }

@@ -177,3 +177,29 @@ fn github_integration_golden() {
         );
     }
 }
+
+/// What detection rules key on: a failed console sign-in is a failure (CloudTrail puts the
+/// result in `responseElements`, not `errorCode`); GitHub events name their module, the
+/// acting address and the member acted on.
+#[test]
+fn fields_rules_key_on() {
+    let failed = r#"{"eventVersion":"1.08","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","eventTime":"2026-11-22T10:00:00Z","sourceIPAddress":"203.0.113.5","userIdentity":{"type":"IAMUser","userName":"alice"},"responseElements":{"ConsoleLogin":"Failure"},"errorMessage":"Failed authentication"}"#;
+    let event = parse_line(failed.as_bytes(), &ctx("2026-11-22T10:00:01Z"));
+    assert_eq!(event.get_str("event.outcome"), Some("failure"));
+    assert_eq!(
+        event.get_str("error.message"),
+        Some("Failed authentication")
+    );
+    let ok = failed
+        .replace("\"Failure\"", "\"Success\"")
+        .replace(",\"errorMessage\":\"Failed authentication\"", "");
+    let event = parse_line(ok.as_bytes(), &ctx("2026-11-22T10:00:01Z"));
+    assert_eq!(event.get_str("event.outcome"), Some("success"));
+
+    let gh = r#"{"action":"org.update_member","actor":"mallory","actor_ip":"198.51.100.23","user":"bob","org":"acme","created_at":1763805600000}"#;
+    let event = parse_line(gh.as_bytes(), &ctx("2026-11-22T10:00:01Z"));
+    assert_eq!(event.get_str("event.module"), Some("github"));
+    assert_eq!(event.get_str("source.ip"), Some("198.51.100.23"));
+    assert_eq!(event.get_str("user.target.name"), Some("bob"));
+    assert_eq!(event.get_str("user.name"), Some("mallory"));
+}
