@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use parking_lot::RwLock;
 use rsigma_eval::{
-    parse_pipeline, CorrelationAction, CorrelationConfig, CorrelationEngine, CorrelationEventMode,
+    CorrelationAction, CorrelationConfig, CorrelationEngine, CorrelationEventMode,
     CorrelationSnapshot, Engine, EvaluationResult, MatchDetailLevel, Pipeline, ResultBody,
 };
 use rsigma_parser::{LogSource, SigmaCollection};
@@ -46,6 +46,9 @@ pub struct DetectConfig {
     pub max_state_entries: usize,
     /// Threads for the stateless evaluation of a batch.
     pub threads: usize,
+    /// Skip rules none of whose literal substrings occur in the event (one Aho-Corasick
+    /// pass per event over all rules of its log source).
+    pub cross_rule_prefilter: bool,
 }
 
 impl Default for DetectConfig {
@@ -56,6 +59,7 @@ impl Default for DetectConfig {
             max_correlation_events: 100,
             max_state_entries: 200_000,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cross_rule_prefilter: true,
         }
     }
 }
@@ -111,36 +115,15 @@ pub struct Detector {
     threads: usize,
 }
 
-fn placeholder_pipeline(
-    placeholders: &BTreeMap<String, Vec<String>>,
-) -> Result<Option<Pipeline>, DetectError> {
-    if placeholders.is_empty() {
-        return Ok(None);
-    }
-    let mut yaml = String::from("name: vigil-placeholders\npriority: 0\nvars:\n");
-    for (name, values) in placeholders {
-        let name = serde_json::to_string(name).map_err(|e| DetectError::Placeholders {
-            reason: e.to_string(),
-        })?;
-        let values = serde_json::to_string(values).map_err(|e| DetectError::Placeholders {
-            reason: e.to_string(),
-        })?;
-        yaml.push_str(&format!("  {name}: {values}\n"));
-    }
-    yaml.push_str("transformations:\n  - type: value_placeholders\n");
-    parse_pipeline(&yaml)
-        .map(Some)
-        .map_err(|e| DetectError::Placeholders {
-            reason: e.to_string(),
-        })
-}
-
-fn new_engine(pipeline: &Option<Pipeline>) -> Engine {
+fn new_engine(pipeline: &Option<Pipeline>, prefilter: bool) -> Engine {
     let mut engine = match pipeline {
         Some(p) => Engine::new_with_pipeline(p.clone()),
         None => Engine::new(),
     };
     engine.set_match_detail(MatchDetailLevel::Summary);
+    // One Aho-Corasick automaton over every rule's literal substrings: a rule whose
+    // literals do not occur in the event is not evaluated at all.
+    engine.set_cross_rule_ac(prefilter);
     engine
 }
 
@@ -197,15 +180,48 @@ impl Detector {
         config: &DetectConfig,
     ) -> Result<(Self, Vec<RuleError>), DetectError> {
         let router = Router::builtin()?;
-        let pipeline = placeholder_pipeline(&config.placeholders)?;
+        // Placeholders are expanded in the rules themselves (`rules::expand_placeholders`,
+        // the spec's semantics) instead of through rsigma's `value_placeholders` pipeline,
+        // which also rewrote `%name%` in values without `expand` and read `*` in configured
+        // values literally (docs/sigma-differences.md).
+        let pipeline: Option<Pipeline> = None;
+        let expanded = crate::rules::expand_placeholders(&rules.collection, &config.placeholders);
         let mut errors = Vec::new();
-        let collection = &rules.collection;
+        let collection = expanded.as_ref().unwrap_or(&rules.collection);
+
+        // A rule using `|expand` with a placeholder that has no configured value would match
+        // the literal `%name%` (and, under `not`, everything): reject it, naming the setting.
+        let mut unresolved: HashSet<String> = HashSet::new();
+        for rule in &collection.rules {
+            let mut missing = Vec::new();
+            for detection in rule.detection.named.values() {
+                missing_placeholders(detection, &config.placeholders, &mut missing);
+            }
+            if !missing.is_empty() {
+                missing.sort();
+                missing.dedup();
+                if let Some(id) = &rule.id {
+                    unresolved.insert(id.clone());
+                }
+                errors.push(error_for(
+                    rules,
+                    rule.id.as_deref(),
+                    &format!(
+                        "placeholder {} has no value: set it under [detect.placeholders] (or --placeholder NAME=value)",
+                        missing.iter().map(|m| format!("%{m}%")).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+        }
 
         // Group detection rules by log source.
         let mut group_of: HashMap<LogSourceKey, usize> = HashMap::new();
         let mut members: Vec<Vec<usize>> = Vec::new();
         let mut logsources: Vec<LogSource> = Vec::new();
         for (i, rule) in collection.rules.iter().enumerate() {
+            if rule.id.as_ref().is_some_and(|id| unresolved.contains(id)) {
+                continue;
+            }
             let ls = &rule.logsource;
             let key = (
                 ls.product.as_ref().map(|s| s.to_ascii_lowercase()),
@@ -221,12 +237,13 @@ impl Detector {
         }
         let mut groups = Vec::with_capacity(members.len());
         for (g, idxs) in members.iter().enumerate() {
-            let mut engine = new_engine(&pipeline);
-            for &i in idxs {
-                let rule = &collection.rules[i];
-                if let Err(e) = engine.add_rule(rule) {
-                    errors.push(error_for(rules, rule.id.as_deref(), &e.to_string()));
-                }
+            let mut engine = new_engine(&pipeline, config.cross_rule_prefilter);
+            // One batched add: the engine's indexes are built once per group.
+            let group_rules: Vec<&rsigma_parser::SigmaRule> =
+                idxs.iter().map(|&i| &collection.rules[i]).collect();
+            for (at, e) in engine.add_rules(group_rules.iter().copied()) {
+                let id = group_rules.get(at).and_then(|r| r.id.as_deref());
+                errors.push(error_for(rules, id, &e.to_string()));
             }
             for filter in &collection.filters {
                 // A filter names the rules it applies to; other groups ignore it.
@@ -420,23 +437,15 @@ impl Detector {
         if self.threads <= 1 || events.len() < 64 {
             return events.iter().map(|e| self.evaluate(e)).collect();
         }
-        let chunk = events.len().div_ceil(self.threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = events
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || part.iter().map(|e| self.evaluate(e)).collect::<Vec<_>>())
-                })
-                .collect();
-            let mut out = Vec::with_capacity(events.len());
-            for handle in handles {
-                match handle.join() {
-                    Ok(part) => out.extend(part),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            out
-        })
+        use rayon::prelude::*;
+        let chunk = events.len().div_ceil(self.threads * 4).max(16);
+        events
+            .par_chunks(chunk)
+            .map(|part| part.iter().map(|e| self.evaluate(e)).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     fn correlate(
@@ -566,6 +575,45 @@ impl Detector {
         self.late_since_alert = state.late_since_alert;
         self.stats = state.stats;
         Ok(())
+    }
+}
+
+/// Names of `%placeholder%` values under an `expand` modifier that `values` does not define.
+fn missing_placeholders(
+    detection: &rsigma_parser::Detection,
+    values: &BTreeMap<String, Vec<String>>,
+    out: &mut Vec<String>,
+) {
+    use rsigma_parser::{Detection, Modifier, SigmaValue};
+    match detection {
+        Detection::AllOf(items) => {
+            for item in items
+                .iter()
+                .filter(|i| i.field.has_modifier(Modifier::Expand))
+            {
+                for value in &item.values {
+                    let SigmaValue::String(s) = value else {
+                        continue;
+                    };
+                    let mut rest = s.original.as_str();
+                    while let Some(start) = rest.find('%') {
+                        let after = &rest[start + 1..];
+                        let Some(end) = after.find('%') else { break };
+                        let name = &after[..end];
+                        if !name.is_empty() && !values.contains_key(name) {
+                            out.push(name.to_string());
+                        }
+                        rest = &after[end + 1..];
+                    }
+                }
+            }
+        }
+        Detection::AnyOf(subs) => {
+            for sub in subs {
+                missing_placeholders(sub, values, out);
+            }
+        }
+        _ => {}
     }
 }
 

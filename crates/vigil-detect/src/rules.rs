@@ -6,12 +6,16 @@
 //! The author and licence travel with every rule: SigmaHQ rules (a tree holding
 //! `LICENSE.Detection.Rules.md`) carry `DRL-1.1` unless they name another licence.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rsigma_parser::{parse_sigma_yaml, LogSource, SigmaCollection};
+use rsigma_parser::{
+    parse_sigma_yaml, ConditionOperator, CorrelationCondition, CorrelationType, Detection,
+    DetectionItem, Detections, LogSource, Modifier, SigmaCollection, SigmaString, SigmaValue,
+    SpecialChar, StringPart,
+};
 use serde::Serialize;
 
 use crate::error::DetectError;
@@ -279,16 +283,20 @@ fn add_text(set: &mut RuleSet, file: &Path, text: &str, default_license: Option<
         // The document whose text names this title; else by position.
         let docs = split_documents(text);
         docs.iter()
-            .position(|d| {
-                d.lines()
-                    .any(|l| l.trim_start().starts_with("title:") && l.contains(title))
-            })
+            .position(|d| d.lines().any(|l| title_is(l, title)))
             .and_then(|i| starts.get(i).copied())
             .or_else(|| starts.get(index).copied())
             .unwrap_or(1)
     };
     let mut index = 0usize;
     let mut collection = collection;
+    for rule in &mut collection.rules {
+        normalise_detections(&mut rule.detection);
+    }
+    for filter in &mut collection.filters {
+        normalise_detections(&mut filter.detection);
+    }
+    normalise_correlations(set, file, text, &starts, &mut collection);
     for rule in &mut collection.rules {
         let key = rule
             .id
@@ -387,6 +395,404 @@ fn add_text(set: &mut RuleSet, file: &Path, text: &str, default_license: Option<
     set.collection.rules.extend(rules);
     set.collection.correlations.extend(correlations);
     set.collection.filters.extend(filters);
+}
+
+/// Rewrites the parsed detections where rsigma 0.23 departs from the Sigma specification
+/// (docs/sigma-differences.md), so the engine underneath evaluates what the spec says:
+/// - keyword lists under `'|all':` are AND-linked keywords (each anywhere in the event);
+///   rsigma reads them as one field-less item whose values must all equal one string;
+/// - `startswith`/`endswith` on a value with wildcards: rsigma anchors the regex at the
+///   wrong end (`startswith: 'C:\\*\\x'` behaves as endswith); we write the modifier as
+///   the equivalent trailing/leading `*` on a whole-value match instead;
+/// - `windash` permutes `-`, `/`, `–`, `—`, `―` (spec); rsigma only expands a `-`, so a
+///   value written with `/` (` /accepteula`) never matched `-accepteula`. A flag character
+///   (one not preceded by a word character and followed by one, pySigma's `\B[-/]\b`) is
+///   written as `-` before rsigma expands it;
+/// - `base64offset` keeps only the part of each of the three encodings that does not
+///   depend on the bytes around the value (as pySigma cuts it); rsigma keeps the last
+///   partial character too, so a value followed by other text is missed at some offsets.
+fn normalise_detections(detections: &mut Detections) {
+    for detection in detections.named.values_mut() {
+        normalise_detection(detection);
+    }
+}
+
+fn normalise_detection(detection: &mut Detection) {
+    match detection {
+        Detection::AllOf(items) => {
+            for item in items.iter_mut() {
+                fix_base64offset(item);
+                fix_anchored_wildcards(item);
+                fix_windash(item);
+            }
+            let is_all_keywords = |item: &DetectionItem| {
+                item.field.name.is_none()
+                    && item.field.modifiers == [Modifier::All]
+                    && item.values.len() > 1
+            };
+            if items.iter().any(is_all_keywords) {
+                let mut parts = Vec::new();
+                let mut rest = Vec::new();
+                for item in std::mem::take(items) {
+                    if is_all_keywords(&item) {
+                        parts.extend(
+                            item.values
+                                .into_iter()
+                                .map(|v| Detection::Keywords(vec![v])),
+                        );
+                    } else {
+                        rest.push(item);
+                    }
+                }
+                if !rest.is_empty() {
+                    parts.insert(0, Detection::AllOf(rest));
+                }
+                *detection = Detection::And(parts);
+            }
+        }
+        Detection::AnyOf(inner) | Detection::And(inner) => {
+            inner.iter_mut().for_each(normalise_detection);
+        }
+        Detection::ArrayMatch { body, .. } => normalise_detection(body),
+        Detection::Conditional { named, .. } => {
+            named.values_mut().for_each(normalise_detection);
+        }
+        Detection::Keywords(_) => {}
+    }
+}
+
+/// Correlation rules where rsigma 0.23 departs from the spec (docs/sigma-differences.md):
+/// - `temporal` without a `condition` must see every referenced rule in the window (spec
+///   "Temporal Proximity"); rsigma's default is "at least one", which fires on every
+///   matching event, so the default becomes `gte: <number of rules>`;
+/// - `value_percentile`: rsigma returns before checking the condition, so it fires on every
+///   event; such a rule is reported as not supported and left out rather than flood alerts.
+fn normalise_correlations(
+    set: &mut RuleSet,
+    file: &Path,
+    text: &str,
+    starts: &[u32],
+    collection: &mut SigmaCollection,
+) {
+    if collection.correlations.is_empty() {
+        return;
+    }
+    // Titles of the correlation documents that give no condition.
+    let mut no_condition: HashSet<String> = HashSet::new();
+    for doc in split_documents(text) {
+        let Ok(value) = yaml_serde::from_str::<yaml_serde::Value>(&doc) else {
+            continue;
+        };
+        let Some(corr) = value.get("correlation") else {
+            continue;
+        };
+        if corr.get("condition").is_none() {
+            if let Some(title) = value.get("title").and_then(|t| t.as_str()) {
+                no_condition.insert(title.to_string());
+            }
+        }
+    }
+    let docs = split_documents(text);
+    collection.correlations.retain_mut(|corr| {
+        if corr.correlation_type == CorrelationType::ValuePercentile {
+            let index = docs
+                .iter()
+                .position(|d| d.lines().any(|l| title_is(l, &corr.title)))
+                .unwrap_or(0);
+            set.errors.push(RuleError {
+                file: file.to_path_buf(),
+                line: starts.get(index).copied().unwrap_or(1),
+                reason: format!(
+                    "correlation '{}': value_percentile is not supported (the engine ignores its condition)",
+                    corr.title
+                ),
+            });
+            return false;
+        }
+        if corr.correlation_type == CorrelationType::Temporal
+            && no_condition.contains(&corr.title)
+        {
+            if let CorrelationCondition::Threshold { predicates, .. } = &mut corr.condition {
+                *predicates = vec![(ConditionOperator::Gte, corr.rules.len().max(1) as u64)];
+            }
+        }
+        true
+    });
+}
+
+/// Expands `%name%` placeholders (spec "Placeholders") in the values of items that carry the
+/// `expand` modifier, with the configured values: one value per combination, each read as a
+/// Sigma string (so `*`/`?` in a configured value are wildcards, as in pySigma's
+/// `value_placeholders`), and the modifier is dropped. Values without `expand` are never
+/// touched (`%temp%` stays literal) and `\%` is a plain percent sign. A value naming a
+/// placeholder that is not configured is left to the engine. `None` when nothing is
+/// configured.
+pub(crate) fn expand_placeholders(
+    collection: &SigmaCollection,
+    vars: &BTreeMap<String, Vec<String>>,
+) -> Option<SigmaCollection> {
+    if vars.is_empty() {
+        return None;
+    }
+    let mut out = collection.clone();
+    for rule in &mut out.rules {
+        for detection in rule.detection.named.values_mut() {
+            expand_in_detection(detection, vars);
+        }
+    }
+    for filter in &mut out.filters {
+        for detection in filter.detection.named.values_mut() {
+            expand_in_detection(detection, vars);
+        }
+    }
+    Some(out)
+}
+
+fn expand_in_detection(detection: &mut Detection, vars: &BTreeMap<String, Vec<String>>) {
+    match detection {
+        Detection::AllOf(items) => {
+            for item in items.iter_mut() {
+                expand_item(item, vars);
+            }
+        }
+        Detection::AnyOf(inner) | Detection::And(inner) => {
+            inner.iter_mut().for_each(|d| expand_in_detection(d, vars));
+        }
+        Detection::ArrayMatch { body, .. } => expand_in_detection(body, vars),
+        Detection::Conditional { named, .. } => {
+            named
+                .values_mut()
+                .for_each(|d| expand_in_detection(d, vars));
+        }
+        Detection::Keywords(_) => {}
+    }
+}
+
+fn expand_item(item: &mut DetectionItem, vars: &BTreeMap<String, Vec<String>>) {
+    if !item.field.modifiers.contains(&Modifier::Expand) {
+        return;
+    }
+    let mut values = Vec::new();
+    for value in &item.values {
+        let SigmaValue::String(s) = value else {
+            return;
+        };
+        let Some(expanded) = expand_template(&s.original, vars) else {
+            return;
+        };
+        values.extend(
+            expanded
+                .iter()
+                .map(|v| SigmaValue::String(SigmaString::new(v))),
+        );
+    }
+    item.values = values;
+    item.field.modifiers.retain(|m| *m != Modifier::Expand);
+}
+
+/// Every expansion of `template`, or `None` when it names an unconfigured placeholder.
+fn expand_template(template: &str, vars: &BTreeMap<String, Vec<String>>) -> Option<Vec<String>> {
+    let mut results = vec![String::new()];
+    let mut rest = template;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("\\%") {
+            results.iter_mut().for_each(|r| r.push('%'));
+            rest = after;
+            continue;
+        }
+        if let Some(after) = rest.strip_prefix('%') {
+            if let Some(end) = after.find('%') {
+                let name = &after[..end];
+                let values = vars.get(name)?;
+                if values.is_empty() {
+                    return None;
+                }
+                results = results
+                    .iter()
+                    .flat_map(|r| values.iter().map(move |v| format!("{r}{v}")))
+                    .collect();
+                rest = &after[end + 1..];
+                continue;
+            }
+        }
+        let c = rest.chars().next().unwrap_or_default();
+        results.iter_mut().for_each(|r| r.push(c));
+        rest = &rest[c.len_utf8()..];
+    }
+    Some(results)
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The three position-independent encodings of `data` (pySigma's `base64offset`).
+fn base64_offsets(data: &[u8]) -> Vec<String> {
+    const START: [usize; 3] = [0, 2, 3];
+    (0..3)
+        .filter_map(|i| {
+            let mut padded = vec![b' '; i];
+            padded.extend_from_slice(data);
+            let encoded = base64(&padded);
+            let cut = match (data.len() + i) % 3 {
+                0 => 0,
+                1 => 3,
+                _ => 2,
+            };
+            let end = encoded.len().saturating_sub(cut);
+            (START[i] < end).then(|| encoded[START[i]..end].to_string())
+        })
+        .collect()
+}
+
+fn fix_base64offset(item: &mut DetectionItem) {
+    let mods = &item.field.modifiers;
+    // With `all` each value's three encodings would have to stay grouped: leave it.
+    if !mods.contains(&Modifier::Base64Offset) || mods.contains(&Modifier::All) {
+        return;
+    }
+    let encode: fn(&str) -> Vec<u8> = if mods.contains(&Modifier::Utf16) {
+        |s| {
+            let mut v = vec![0xFF, 0xFE];
+            v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+            v
+        }
+    } else if mods.contains(&Modifier::Utf16be) {
+        |s| s.encode_utf16().flat_map(u16::to_be_bytes).collect()
+    } else if mods.contains(&Modifier::Wide) {
+        |s| s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    } else {
+        |s| s.as_bytes().to_vec()
+    };
+    let mut values = Vec::new();
+    for value in &item.values {
+        let SigmaValue::String(s) = value else {
+            return;
+        };
+        let Some(plain) = s.as_plain() else {
+            return;
+        };
+        // Base64 text has no wildcard or escape characters.
+        values.extend(
+            base64_offsets(&encode(&plain))
+                .iter()
+                .map(|p| SigmaValue::String(SigmaString::new(p))),
+        );
+    }
+    item.field.modifiers.retain(|m| {
+        !matches!(
+            m,
+            Modifier::Base64Offset | Modifier::Wide | Modifier::Utf16 | Modifier::Utf16be
+        )
+    });
+    if !item.field.modifiers.contains(&Modifier::Contains) {
+        item.field.modifiers.push(Modifier::Contains);
+    }
+    item.values = values;
+}
+
+const DASHES: [char; 5] = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
+
+fn flag_dashes_to_minus(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let before_ok = i == 0 || !word(chars[i - 1]);
+            let after_ok = chars.get(i + 1).is_some_and(|&n| word(n));
+            if DASHES.contains(&c) && c != '-' && before_ok && after_ok {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn fix_windash(item: &mut DetectionItem) {
+    if !item.field.modifiers.contains(&Modifier::WindAsh) {
+        return;
+    }
+    for value in &mut item.values {
+        if let SigmaValue::String(s) = value {
+            for part in &mut s.parts {
+                if let StringPart::Plain(text) = part {
+                    *text = flag_dashes_to_minus(text);
+                }
+            }
+            s.original = flag_dashes_to_minus(&s.original);
+        }
+    }
+}
+
+fn fix_anchored_wildcards(item: &mut DetectionItem) {
+    let mods = &item.field.modifiers;
+    let starts = mods.contains(&Modifier::StartsWith);
+    let ends = mods.contains(&Modifier::EndsWith);
+    // Only plain string matching (optionally `cased`/`all`): other modifiers transform
+    // the value first and are compiled differently.
+    let simple = mods.iter().all(|m| {
+        matches!(
+            m,
+            Modifier::StartsWith | Modifier::EndsWith | Modifier::Cased | Modifier::All
+        )
+    });
+    let has_wildcard = item
+        .values
+        .iter()
+        .any(|v| matches!(v, SigmaValue::String(s) if !s.is_plain()));
+    if starts == ends || !simple || !has_wildcard {
+        return;
+    }
+    if !item
+        .values
+        .iter()
+        .all(|v| matches!(v, SigmaValue::String(_)))
+    {
+        return;
+    }
+    for value in &mut item.values {
+        if let SigmaValue::String(s) = value {
+            let star = StringPart::Special(SpecialChar::WildcardMulti);
+            if starts {
+                s.parts.push(star);
+                s.original.push('*');
+            } else {
+                s.parts.insert(0, star);
+                s.original.insert(0, '*');
+            }
+        }
+    }
+    item.field
+        .modifiers
+        .retain(|m| !matches!(m, Modifier::StartsWith | Modifier::EndsWith));
+}
+
+/// Whether a YAML line is `title: <exactly this title>` (quoted or not).
+fn title_is(line: &str, title: &str) -> bool {
+    line.trim_start()
+        .strip_prefix("title:")
+        .is_some_and(|v| v.trim().trim_matches(['\'', '"']) == title)
 }
 
 fn insert_info(set: &mut RuleSet, info: RuleInfo) {
