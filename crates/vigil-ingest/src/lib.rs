@@ -1,15 +1,17 @@
 //! Vigil's sources: everything that turns bytes from the outside world into
 //! [`vigil_core::Event`]s handed to the pipeline. It owns network listeners (syslog
-//! UDP/TCP), HTTP body decoding (NDJSON, gzip), offline file reading, stream framing,
+//! UDP/TCP, RELP), file tailing, HTTP body decoding (NDJSON, gzip), offline file reading, stream framing,
 //! and the finishing touches every event gets on entry (id, `event.ingested`, `log.source`).
 //!
 //! It must never write to storage itself: events leave through a [`pipeline::Sink`], and a
 //! source only reports success to its client once the sink says the batch is durable.
 
 pub mod body;
+pub mod file_tail;
 pub mod framing;
 pub mod metrics;
 pub mod pipeline;
+pub mod relp;
 pub mod source;
 pub mod syslog;
 

@@ -21,6 +21,16 @@ pub struct IngestMetrics {
     pub tcp_connections: AtomicU64,
     /// Nanoseconds spent parsing and normalising (all sources).
     pub parse_nanos: AtomicU64,
+    /// RELP `syslog` messages acknowledged (`200 OK` after the journal append).
+    pub relp_messages: AtomicU64,
+    /// RELP sessions ended for a protocol error (malformed or oversized frame, bad command).
+    pub relp_errors: AtomicU64,
+    /// Open RELP connections.
+    pub relp_connections: AtomicU64,
+    /// Events read by file tailing.
+    pub file_events: AtomicU64,
+    /// File tailing errors (unreadable file, bad offsets file, storage refusals).
+    pub file_errors: AtomicU64,
 }
 
 impl IngestMetrics {
