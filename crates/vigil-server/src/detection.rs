@@ -95,6 +95,8 @@ pub struct DetectionSettings {
     pub suppression: Duration,
     pub config: DetectConfig,
     pub watch: bool,
+    /// A live source silent this long raises a `source-silent` event (zero: off).
+    pub silence_threshold: Duration,
 }
 
 impl DetectionSettings {
@@ -104,6 +106,8 @@ impl DetectionSettings {
             .map_err(|e| format!("[detect] suppression: {e}"))?;
         let lateness = parse_duration(&settings.allowed_lateness)
             .map_err(|e| format!("[detect] allowed_lateness: {e}"))?;
+        let silence_threshold = parse_duration(&settings.silence_threshold)
+            .map_err(|e| format!("[detect] silence_threshold: {e}"))?;
         Ok(Self {
             rules: settings.rules.clone(),
             suppression,
@@ -113,6 +117,7 @@ impl DetectionSettings {
                 ..DetectConfig::default()
             },
             watch: settings.watch,
+            silence_threshold,
         })
     }
 }
@@ -167,6 +172,75 @@ pub fn request_reload(
 struct Persisted {
     offset: u64,
     detector: DetectorState,
+    #[serde(default)]
+    sources: Vec<SourceSeen>,
+}
+
+/// When a live source last sent, for the silence monitor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SourceSeen {
+    name: String,
+    host: Option<String>,
+    kind: String,
+    last_seen: DateTime<Utc>,
+    silent: bool,
+}
+
+/// Most sources the silence monitor tracks (the least recently seen are forgotten).
+const MAX_SOURCES: usize = 100_000;
+/// How often silent sources are looked for.
+const SILENCE_CHECK_EVERY: Duration = Duration::from_secs(5);
+/// Sources whose events count as a live stream (imports and Vigil's own events do not).
+const LIVE_SOURCES: &[&str] = &[
+    "syslog-udp",
+    "syslog-tcp",
+    "http",
+    "elasticsearch-bulk",
+    "splunk-hec",
+];
+
+/// Vigil's own health event about a source (see rules/FORMATS.md, section vigil).
+fn source_event(action: &str, seen: &SourceSeen, threshold: Duration, now: DateTime<Utc>) -> Event {
+    let mut event = Event::new();
+    event.set("@timestamp", vigil_core::time::format_timestamp(now));
+    event.set("event.module", "vigil");
+    event.set("event.dataset", "vigil.health");
+    event.set("event.kind", "event");
+    event.set("event.category", serde_json::json!(["host"]));
+    event.set("event.type", serde_json::json!(["info"]));
+    event.set("event.action", action);
+    event.set("observer.product", "Vigil");
+    event.set("observer.type", "siem");
+    event.set("vigil.source.name", seen.name.as_str());
+    if let Some(host) = &seen.host {
+        event.set("vigil.source.host", host.as_str());
+    }
+    event.set("vigil.source.kind", seen.kind.as_str());
+    event.set(
+        "vigil.silence.seconds",
+        (now - seen.last_seen).num_seconds().max(0),
+    );
+    event.set("vigil.silence.threshold_seconds", threshold.as_secs());
+    event.set(
+        "vigil.silence.last_seen",
+        vigil_core::time::format_timestamp(seen.last_seen),
+    );
+    event.set(
+        "message",
+        format!(
+            "log source {} {} (last event {})",
+            seen.name,
+            if action == "source-silent" {
+                "has gone silent"
+            } else {
+                "sends again"
+            },
+            vigil_core::time::format_timestamp(seen.last_seen)
+        ),
+    );
+    event.set("event.ingested", vigil_core::time::format_timestamp(now));
+    event.ensure_id();
+    event
 }
 
 fn state_path(data_dir: &Path) -> PathBuf {
@@ -287,6 +361,7 @@ impl DetectionService {
         reader: JournalReader,
         store: AlertStore,
         runtime: tokio::runtime::Handle,
+        sink: vigil_ingest::Sink,
     ) -> Result<Self, String> {
         let (mut detector, view) = build_detector(&settings)?;
         for e in &view.errors {
@@ -301,8 +376,10 @@ impl DetectionService {
         );
         let path = state_path(data_dir);
         let mut offset = 0;
+        let mut sources = Vec::new();
         if let Some(state) = load_state(&path) {
             offset = state.offset;
+            sources = state.sources;
             if let Err(e) = detector.import_state(state.detector) {
                 tracing::warn!(error = %e, "correlation state not restored");
             }
@@ -325,6 +402,8 @@ impl DetectionService {
                     path,
                     offset,
                     halted: false,
+                    sink,
+                    sources: sources.into_iter().map(|s| (s.name.clone(), s)).collect(),
                 };
                 worker.run();
             })
@@ -357,6 +436,8 @@ struct Worker {
     path: PathBuf,
     offset: u64,
     halted: bool,
+    sink: vigil_ingest::Sink,
+    sources: std::collections::HashMap<String, SourceSeen>,
 }
 
 impl Worker {
@@ -365,7 +446,14 @@ impl Worker {
         let mut last_watch = Instant::now();
         let mut fingerprint = rules_fingerprint(&self.settings.rules);
         let mut dirty = false;
+        let mut last_silence_check = Instant::now();
         loop {
+            if !self.settings.silence_threshold.is_zero()
+                && last_silence_check.elapsed() >= SILENCE_CHECK_EVERY
+            {
+                last_silence_check = Instant::now();
+                self.check_silence();
+            }
             let stopping = self.shared.stop.load(Ordering::SeqCst);
             let pending = self.shared.pending.lock().take();
             if let Some((detector, view)) = pending {
@@ -409,6 +497,91 @@ impl Worker {
         }
     }
 
+    /// Notes when each live source last sent; a silent one that sends again is reported.
+    fn track_sources(&mut self, events: &[Event]) {
+        let now = Utc::now();
+        let mut resumed = Vec::new();
+        for event in events {
+            let Some(kind) = event.get_str("log.source.name") else {
+                continue;
+            };
+            if !LIVE_SOURCES.contains(&kind) || event.get_str("event.module") == Some("vigil") {
+                continue;
+            }
+            let host = event.get_str("host.name").map(str::to_string);
+            let name = match (&host, event.get_str("log.source.address")) {
+                (Some(h), _) => format!("{kind}:{h}"),
+                (None, Some(addr)) => format!(
+                    "{kind}:{}",
+                    addr.rsplit_once(':').map_or(addr, |(ip, _)| ip)
+                ),
+                (None, None) => continue,
+            };
+            let seen = self
+                .sources
+                .entry(name.clone())
+                .or_insert_with(|| SourceSeen {
+                    name,
+                    host,
+                    kind: kind.to_string(),
+                    last_seen: now,
+                    silent: false,
+                });
+            if seen.silent {
+                seen.silent = false;
+                resumed.push(source_event(
+                    "source-resumed",
+                    seen,
+                    self.settings.silence_threshold,
+                    now,
+                ));
+            }
+            seen.last_seen = now;
+        }
+        if self.sources.len() > MAX_SOURCES {
+            let mut by_age: Vec<(DateTime<Utc>, String)> = self
+                .sources
+                .values()
+                .map(|s| (s.last_seen, s.name.clone()))
+                .collect();
+            by_age.sort();
+            for (_, name) in by_age.into_iter().take(self.sources.len() - MAX_SOURCES) {
+                self.sources.remove(&name);
+            }
+        }
+        self.emit(resumed);
+    }
+
+    /// Reports live sources silent longer than the threshold (once, until they send again).
+    fn check_silence(&mut self) {
+        let now = Utc::now();
+        let threshold = self.settings.silence_threshold;
+        let limit = chrono::Duration::from_std(threshold).unwrap_or(chrono::Duration::MAX);
+        let mut silent = Vec::new();
+        for seen in self.sources.values_mut() {
+            if !seen.silent && now - seen.last_seen > limit {
+                seen.silent = true;
+                silent.push(source_event("source-silent", seen, threshold, now));
+            }
+        }
+        self.emit(silent);
+    }
+
+    /// Puts Vigil's own events into the pipeline (journal, index, detection).
+    fn emit(&self, events: Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        tracing::info!(count = events.len(), "log source health events");
+        if self
+            .sink
+            .blocking_send(vigil_ingest::Batch::unacked(events))
+            .is_err()
+        {
+            tracing::warn!("pipeline closed; source health events not recorded");
+        }
+    }
+
     fn swap(&mut self, mut detector: Detector, view: RulesView) {
         if let Err(e) = detector.import_state(self.detector.export_state()) {
             tracing::warn!(error = %e, "correlation state not carried over the reload");
@@ -429,6 +602,7 @@ impl Worker {
         let state = Persisted {
             offset: self.offset,
             detector: self.detector.export_state(),
+            sources: self.sources.values().cloned().collect(),
         };
         if let Err(e) = save_state(&self.path, &state) {
             tracing::error!(error = %e, "cannot persist the detection state; it will be retried");
@@ -462,6 +636,9 @@ impl Worker {
         }
         if next == self.offset {
             return false;
+        }
+        if !self.settings.silence_threshold.is_zero() {
+            self.track_sources(&events);
         }
         let findings = self.detector.process_batch(&events);
         let mut alerts: Vec<(NewAlert, Option<DateTime<Utc>>)> = Vec::with_capacity(findings.len());

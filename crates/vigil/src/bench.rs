@@ -21,6 +21,9 @@ pub enum Mode {
     Http,
     /// No load: runs `--query` `--repeat` times through the search API and reports latency.
     Search,
+    /// No server: the detection engine alone over `--events` (or the syslog mix), replayed
+    /// `--repeat` times with `--rules`; reports events/s, findings and peak RSS.
+    Detect,
 }
 
 #[derive(clap::Args)]
@@ -28,6 +31,12 @@ pub struct BenchArgs {
     /// The server's HTTP address (health, metrics and HTTP ingest)
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     server: String,
+    /// API token for health, metrics and search (an analyst's)
+    #[arg(long, env = "VIGIL_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// API token for HTTP ingest (an ingest token) [default: --token]
+    #[arg(long, env = "VIGIL_INGEST_TOKEN", hide_env_values = true)]
+    ingest_token: Option<String>,
     /// The server's syslog TCP address
     #[arg(long, default_value = "127.0.0.1:5514")]
     tcp: SocketAddr,
@@ -52,9 +61,19 @@ pub struct BenchArgs {
     /// Query for `--mode search`
     #[arg(long, default_value = "source.ip:10.0.0.1")]
     query: String,
-    /// Times to run the query in `--mode search`
+    /// Times to run the query in `--mode search`, or to replay the events in `--mode detect`
     #[arg(long, default_value_t = 50)]
-    repeat: usize,
+    pub repeat: usize,
+    /// Rule files or directories for `--mode detect` (repeatable)
+    #[arg(long = "rules")]
+    pub rules: Vec<std::path::PathBuf>,
+    /// Events for `--mode detect` (NDJSON or syslog lines, .gz accepted); default: the syslog mix
+    #[arg(long)]
+    pub events: Option<std::path::PathBuf>,
+    /// `--mode detect`: first feed this many failed SSH logins from distinct addresses, so
+    /// that many correlation groups are active during the run
+    #[arg(long, default_value_t = 0)]
+    pub correlation_groups: usize,
 }
 
 /// Runs one query repeatedly and reports the server-side and round-trip latency.
@@ -156,12 +175,12 @@ const AGENTS: [&str; 3] = [
 ];
 
 /// Generates realistic RFC 3164 syslog lines.
-struct Generator {
+pub(crate) struct Generator {
     rng: Rng,
 }
 
 impl Generator {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self {
             rng: Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
         }
@@ -187,7 +206,7 @@ impl Generator {
     }
 
     /// One line with the given timestamp.
-    fn line(&mut self, stamp: &str) -> String {
+    pub(crate) fn line(&mut self, stamp: &str) -> String {
         let (pri, body) = self.entry();
         format!("<{pri}>{stamp} {body}")
     }
@@ -298,9 +317,14 @@ fn post_batch(client: &reqwest::blocking::Client, url: &str, body: Vec<u8>) -> R
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let server = args.server.trim_end_matches('/').to_string();
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()?;
+    let client = crate::client::http_client(args.token.as_deref(), Some(Duration::from_secs(60)))?;
+    let ingest_client = crate::client::http_client(
+        args.ingest_token.as_deref().or(args.token.as_deref()),
+        Some(Duration::from_secs(60)),
+    )?;
+    if args.mode == Mode::Detect {
+        return crate::bench_detect::run(&args);
+    }
     if args.mode == Mode::Search {
         return run_search(&client, &server, &args);
     }
@@ -333,7 +357,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         let sent = sent.clone();
         let raw_bytes = raw_bytes.clone();
         let latencies = latencies.clone();
-        let client = client.clone();
+        let client = ingest_client.clone();
         let url = ingest_url.clone();
         let mode = args.mode;
         let tcp = args.tcp;
@@ -374,7 +398,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                     }
                     out.flush()?;
                 }
-                Mode::Search => {}
+                Mode::Search | Mode::Detect => {}
                 Mode::Http => {
                     while started.elapsed() < duration {
                         let stamp = stamp();
@@ -399,7 +423,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     }
     // During TCP runs, a probe measures how long an acknowledged HTTP batch takes under load.
     let probe = (args.mode == Mode::Tcp).then(|| {
-        let client = client.clone();
+        let client = ingest_client.clone();
         let url = ingest_url.clone();
         let latencies = latencies.clone();
         let stop = stop.clone();

@@ -56,6 +56,18 @@ pub struct HuntArgs {
     /// No progress bar
     #[arg(long)]
     quiet: bool,
+    /// Cross-rule literal prefilter: costs time to build when rules load, saves it per
+    /// event; auto turns it on for inputs over 100 MB
+    #[arg(long, value_enum, default_value = "auto")]
+    prefilter: Prefilter,
+}
+
+/// `--prefilter`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Prefilter {
+    Auto,
+    On,
+    Off,
 }
 
 /// One hit as printed.
@@ -123,6 +135,20 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
     if let Some(t) = args.threads {
         config.threads = t.max(1);
     }
+    let mut files = Vec::new();
+    for p in &args.paths {
+        collect_files(p, &mut files)?;
+    }
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    config.cross_rule_prefilter = match args.prefilter {
+        Prefilter::On => true,
+        Prefilter::Off => false,
+        Prefilter::Auto => total > 100 * 1024 * 1024,
+    };
     let (mut detector, compile_errors) = Detector::new(&set, &config)?;
     let errors = set.errors.len() + compile_errors.len();
     for e in set.errors.iter().chain(&compile_errors) {
@@ -141,15 +167,6 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
     .syslog_offset()
     .map_err(anyhow::Error::msg)?;
 
-    let mut files = Vec::new();
-    for p in &args.paths {
-        collect_files(p, &mut files)?;
-    }
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
     let bar = progress_bar(total);
     if args.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
