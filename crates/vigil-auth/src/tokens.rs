@@ -236,7 +236,9 @@ impl TokenStore {
                 source: row.try_get("source")?,
             },
         };
-        sqlx::query(
+        // Bookkeeping only: a failed write (a full disk) must not lock every shipper and
+        // analyst out, so the token is still accepted.
+        let _ = sqlx::query(
             "UPDATE auth_tokens SET last_used_at = ?
              WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)",
         )
@@ -244,7 +246,7 @@ impl TokenStore {
         .bind(&id)
         .bind(to_millis(now - LAST_USED_RESOLUTION))
         .execute(&self.pool)
-        .await?;
+        .await;
         Ok(principal)
     }
 

@@ -55,6 +55,12 @@ pub struct AppState {
     pub detection_settings: Option<crate::detection::DetectionSettings>,
     /// The alert store, when detection is on.
     pub alerts: Option<vigil_alert::AlertStore>,
+    /// Users, tokens, sessions, throttling and the audit trail.
+    pub security: Arc<crate::auth::Security>,
+    /// Longest time one request may take.
+    pub request_timeout: Duration,
+    /// Most requests served at once.
+    pub max_concurrent_requests: usize,
 }
 
 /// A JSON error response.
@@ -71,6 +77,12 @@ impl ApiError {
             body: json!({ "error": message.into() }),
             retry_after: None,
         }
+    }
+
+    /// Adds a `Retry-After` header (seconds).
+    pub(crate) fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 }
 
@@ -97,6 +109,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::detection_api::routes())
         .merge(crate::shippers::elasticsearch_routes())
         .merge(crate::shippers::hec_routes(state.clone()))
+        .merge(crate::auth_api::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::middleware,
+        ))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -104,6 +121,21 @@ pub fn router(state: Arc<AppState>) -> Router {
                 "method not allowed on this endpoint",
             )
         })
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::middleware::from_fn_with_state(
+                    state.security.tls,
+                    crate::auth::security_headers,
+                ))
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    state.request_timeout,
+                ))
+                // Global: one semaphore shared by every route (Router::layer wraps each route).
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    state.max_concurrent_requests.max(1),
+                )),
+        )
         .with_state(state)
 }
 
@@ -305,10 +337,30 @@ pub fn search_error_json(e: &SearchError) -> Value {
 
 async fn search(
     State(state): State<Arc<AppState>>,
+    caller: crate::auth::Caller,
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) =
         params.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let audit_query = params.q.clone().unwrap_or_else(|| "*".to_string());
+    let audit_range = json!({ "from": params.from, "to": params.to });
+    let result = run_search(&state, params).await;
+    let (outcome, count) = match &result {
+        Ok((_, total)) => (vigil_auth::Outcome::Success, Some(*total)),
+        Err(_) => (vigil_auth::Outcome::Failure, None),
+    };
+    let record = caller
+        .audit(vigil_auth::AuditAction::Search, outcome)
+        .with_details(json!({
+            "query": audit_query,
+            "time_range": audit_range,
+            "result_count": count,
+        }));
+    state.security.audit.record(record).await;
+    result.map(|(response, _)| response)
+}
+
+async fn run_search(state: &AppState, params: SearchParams) -> Result<(Response, u64), ApiError> {
     let Some(searcher) = state.searcher.clone() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -347,7 +399,10 @@ async fn search(
     })?;
     let took_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {
-        Ok(result) => Ok(Json(search_result_json(&result, took_ms)).into_response()),
+        Ok(result) => Ok((
+            Json(search_result_json(&result, took_ms)).into_response(),
+            result.total,
+        )),
         Err(e @ SearchError::Syntax { .. }) => Err(ApiError {
             status: StatusCode::BAD_REQUEST,
             body: search_error_json(&e),
@@ -422,11 +477,15 @@ fn dir_bytes(dir: &std::path::Path) -> u64 {
         .sum()
 }
 
-async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
+async fn health(State(state): State<Arc<AppState>>, caller: crate::auth::Caller) -> Json<Value> {
     let p = &state.pipeline;
     let journal = p.journal_size.load(Ordering::Relaxed);
     let indexed = p.indexed_upto.load(Ordering::Relaxed);
     let storage_error = p.storage_error.lock().clone();
+    if !caller.allows(vigil_auth::Permission::ViewHealth, state.security.enabled) {
+        // Anonymous probes (load balancers) learn only whether the service is healthy.
+        return Json(json!({ "status": if storage_error.is_some() { "degraded" } else { "ok" } }));
+    }
     let (rss, peak) = memory_usage();
     Json(json!({
         "status": if storage_error.is_some() { "degraded" } else { "ok" },

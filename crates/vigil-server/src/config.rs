@@ -40,6 +40,11 @@ pub struct Config {
     /// Syslog TCP address; `""` in the file or `--syslog-tcp off` disables it.
     #[serde(deserialize_with = "optional_addr")]
     pub syslog_tcp: Option<SocketAddr>,
+    /// Syslog over RELP (rsyslog `omrelp`) address; off unless set (`--syslog-relp`).
+    #[serde(deserialize_with = "optional_addr")]
+    pub syslog_relp: Option<SocketAddr>,
+    /// Other inputs: `[[sources.file]]` (file tailing).
+    pub sources: vigil_ingest::file_tail::SourcesConfig,
     /// fsync the journal before acknowledging (group commit). Turning this off trades durability for speed.
     pub fsync: bool,
     /// Index events for search. Off only for measuring the journal alone.
@@ -56,6 +61,54 @@ pub struct Config {
     pub segment_bytes: u64,
     /// Detection: Sigma rules, correlation and alerts (`[detect]`).
     pub detect: DetectSettings,
+    /// Users, sessions and API tokens (`[auth]`).
+    pub auth: AuthSettings,
+    /// HTTPS for the API (`[tls]`); absent means plain HTTP.
+    pub tls: Option<TlsSettings>,
+    /// Longest time one HTTP request may take before it is answered 408 ("60s").
+    pub request_timeout: String,
+    /// Most HTTP requests served at once; more wait for a free slot.
+    pub max_concurrent_requests: usize,
+}
+
+/// `[auth]`: who may use the API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    /// Put every audit record into the event stream too, as an ECS event
+    /// (`event.dataset: vigil.audit`), so detection rules can watch the watchers.
+    pub audit_events: bool,
+    /// Require authentication (see docs/security.md). Turning it off leaves every route
+    /// open to anyone who can reach the port: only for throw-away local experiments.
+    pub enabled: bool,
+    /// A web session unused for this long ends ("30m").
+    pub session_idle_timeout: String,
+    /// A web session ends this long after login, however active ("12h").
+    pub session_absolute_timeout: String,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            audit_events: true,
+            session_idle_timeout: "30m".into(),
+            session_absolute_timeout: "12h".into(),
+        }
+    }
+}
+
+/// `[tls]`: certificate and key (PEM) for HTTPS; the same pair serves syslog over TLS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// PEM certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// PEM CA bundle that client certificates must chain to (syslog mutual TLS).
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
 }
 
 /// `[detect]`: where rules come from and how alerts are raised.
@@ -76,6 +129,9 @@ pub struct DetectSettings {
     pub placeholders: std::collections::BTreeMap<String, Vec<String>>,
     /// Reload rules when their files change.
     pub watch: bool,
+    /// A live source (syslog host, HTTP sender) that sent before and has been silent this
+    /// long raises Vigil's own `source-silent` event ("0s" turns the monitor off).
+    pub silence_threshold: String,
 }
 
 impl Default for DetectSettings {
@@ -87,6 +143,7 @@ impl Default for DetectSettings {
             allowed_lateness: "5m".into(),
             placeholders: Default::default(),
             watch: true,
+            silence_threshold: "15m".into(),
         }
     }
 }
@@ -120,6 +177,8 @@ impl Default for Config {
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
             syslog_udp: Some(SocketAddr::from(([127, 0, 0, 1], 5514))),
             syslog_tcp: Some(SocketAddr::from(([127, 0, 0, 1], 5514))),
+            syslog_relp: None,
+            sources: Default::default(),
             fsync: true,
             index: true,
             syslog_timezone: "+00:00".into(),
@@ -128,6 +187,10 @@ impl Default for Config {
             queue_batches: 16,
             segment_bytes: 256 * 1024 * 1024,
             detect: DetectSettings::default(),
+            auth: AuthSettings::default(),
+            tls: None,
+            request_timeout: "60s".into(),
+            max_concurrent_requests: 512,
         }
     }
 }
@@ -197,6 +260,23 @@ mod tests {
             cfg.syslog_offset().map(|o| o.local_minus_utc()),
             Ok(-5 * 3600)
         );
+    }
+
+    #[test]
+    fn auth_and_tls_sections() {
+        let cfg: Config = toml::from_str(
+            "[auth]\nsession_idle_timeout = \"5m\"\n[tls]\ncert = \"a.pem\"\nkey = \"b.pem\"",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(cfg.auth.enabled && cfg.auth.audit_events);
+        assert_eq!(cfg.auth.session_idle_timeout, "5m");
+        assert_eq!(
+            cfg.tls.map(|t| (t.cert, t.key)),
+            Some((PathBuf::from("a.pem"), PathBuf::from("b.pem")))
+        );
+        assert!(Config::default().tls.is_none());
+        assert!(toml::from_str::<Config>("[tls]\ncert = \"a.pem\"").is_err());
+        assert!(toml::from_str::<Config>("[auth]\nenabeld = true").is_err());
     }
 
     #[test]

@@ -208,7 +208,10 @@ async fn list_rules(State(state): State<Arc<AppState>>) -> Result<Response, ApiE
     .into_response())
 }
 
-async fn reload_rules(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+async fn reload_rules(
+    State(state): State<Arc<AppState>>,
+    caller: crate::auth::Caller,
+) -> Result<Response, ApiError> {
     let (Some(detection), Some(settings)) =
         (state.detection.clone(), state.detection_settings.clone())
     else {
@@ -219,8 +222,21 @@ async fn reload_rules(State(state): State<Arc<AppState>>) -> Result<Response, Ap
     };
     let report = tokio::task::spawn_blocking(move || request_reload(&detection, &settings))
         .await
-        .map_err(internal)?
         .map_err(internal)?;
+    let outcome = if report.is_ok() {
+        vigil_auth::Outcome::Success
+    } else {
+        vigil_auth::Outcome::Failure
+    };
+    let details = match &report {
+        Ok(r) => json!({ "files": r.files, "rules": r.rules, "errors": r.errors.len() }),
+        Err(e) => json!({ "error": e.to_string() }),
+    };
+    let record = caller
+        .audit(vigil_auth::AuditAction::RuleReload, outcome)
+        .with_details(details);
+    state.security.audit.record(record).await;
+    let report = report.map_err(internal)?;
     Ok(Json(json!({
         "files": report.files,
         "rules": report.rules,

@@ -7,12 +7,17 @@
 //! tantivy index per time partition), `vigil.lock` (held by the one process writing).
 
 pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod auth_api;
 pub mod config;
 pub mod detection;
 pub mod detection_api;
 pub mod pipeline;
 pub mod shippers;
+pub mod sources;
 pub mod store;
+pub mod tls;
 
 use anyhow::{Context, Result};
 use std::fs::File;
@@ -110,14 +115,14 @@ pub async fn serve(config: Config) -> Result<()> {
     let detect_reader = data.journal.reader();
     let pipeline = Pipeline::start(data.journal, data.indexer, config.queue_batches)
         .context("cannot start the pipeline")?;
+    let meta = config.data_dir.join("meta.db");
+    let pool = vigil_alert::open_pool(&meta)
+        .await
+        .with_context(|| format!("cannot open the metadata database {}", meta.display()))?;
     let detection = if config.detect.enabled {
         let settings = detection::DetectionSettings::from_config(&config.detect)
             .map_err(anyhow::Error::msg)?;
-        let meta = config.data_dir.join("meta.db");
-        let pool = vigil_alert::open_pool(&meta)
-            .await
-            .with_context(|| format!("cannot open the metadata database {}", meta.display()))?;
-        let store = vigil_alert::AlertStore::new(pool)
+        let store = vigil_alert::AlertStore::new(pool.clone())
             .await
             .context("cannot open the alert store")?;
         let service = detection::DetectionService::start(
@@ -126,11 +131,17 @@ pub async fn serve(config: Config) -> Result<()> {
             detect_reader,
             store.clone(),
             tokio::runtime::Handle::current(),
+            pipeline.sink(),
         )
         .map_err(anyhow::Error::msg)?;
         Some((service, store))
     } else {
         None
+    };
+    let security = open_security(&config, pool.clone(), pipeline.sink()).await?;
+    let tls = match &config.tls {
+        Some(settings) => Some(tls::acceptor(settings)?),
+        None => None,
     };
     let metrics = Arc::new(vigil_ingest::IngestMetrics::default());
     let syslog_settings = vigil_ingest::syslog::SyslogSettings {
@@ -167,10 +178,19 @@ pub async fn serve(config: Config) -> Result<()> {
             metrics.clone(),
         )));
     }
-    if !config.http.ip().is_loopback() {
-        tracing::warn!(address = %config.http, "HTTP API is listening on a non-loopback address without TLS");
+    let sources =
+        sources::start(&config, pipeline.sink(), &syslog_settings, metrics.clone()).await?;
+    if !config.http.ip().is_loopback() && tls.is_none() {
+        tracing::warn!(address = %config.http, "HTTP API is listening on a non-loopback address without TLS: credentials and events cross the network in the clear; set [tls] cert and key");
     }
-    tracing::info!(address = %http.local_addr()?, "listening for HTTP (API and ingest)");
+    if !security.enabled {
+        tracing::warn!("authentication is DISABLED ([auth] enabled = false): anyone who reaches the HTTP port can search, ingest and change rules");
+    }
+    if tls.is_some() {
+        tracing::info!(address = %http.local_addr()?, "listening for HTTPS (API and ingest)");
+    } else {
+        tracing::info!(address = %http.local_addr()?, "listening for HTTP (API and ingest)");
+    }
     tracing::info!(
         data_dir = %config.data_dir.display(),
         public_key = %public_key.display(),
@@ -196,18 +216,49 @@ pub async fn serve(config: Config) -> Result<()> {
             .as_ref()
             .map(|(service, _)| service.settings.clone()),
         alerts: detection.as_ref().map(|(_, store)| store.clone()),
+        security: security.clone(),
+        request_timeout: config::parse_duration(&config.request_timeout)
+            .map_err(anyhow::Error::msg)?,
+        max_concurrent_requests: config.max_concurrent_requests,
     });
+    let outbox = {
+        let audit = security.audit.clone();
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = audit.drain_outbox(&pool).await {
+                    tracing::error!(error = %format!("{e:#}"), "cannot move CLI audit records into the audit journal");
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        })
+    };
     let app =
         api::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(http, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("HTTP server failed")?;
+    match tls {
+        Some(acceptor) => {
+            use axum::serve::ListenerExt;
+            // tap_io gives the TLS listener the same ConnectInfo<SocketAddr> as plain TCP.
+            let listener = tls::TlsListener::new(http, acceptor).tap_io(|_| {});
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("HTTPS server failed")?;
+        }
+        None => {
+            axum::serve(http, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("HTTP server failed")?;
+        }
+    }
+    outbox.abort();
 
     tracing::info!("shutting down: draining the pipeline");
     for task in tasks {
         task.abort();
     }
+    sources.stop().await;
     drop(state);
     tokio::task::spawn_blocking(move || {
         pipeline.shutdown();
@@ -220,6 +271,59 @@ pub async fn serve(config: Config) -> Result<()> {
     drop(lock);
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Opens users, tokens and sessions, creates the first admin on first start, and the audit log.
+async fn open_security(
+    config: &Config,
+    pool: sqlx::SqlitePool,
+    sink: vigil_ingest::Sink,
+) -> Result<Arc<auth::Security>> {
+    let idle = config::parse_duration(&config.auth.session_idle_timeout)
+        .map_err(|e| anyhow::anyhow!("[auth] session_idle_timeout: {e}"))?;
+    let absolute = config::parse_duration(&config.auth.session_absolute_timeout)
+        .map_err(|e| anyhow::anyhow!("[auth] session_absolute_timeout: {e}"))?;
+    let policy = vigil_auth::SessionPolicy {
+        idle_timeout: chrono::Duration::from_std(idle)?,
+        absolute_timeout: chrono::Duration::from_std(absolute)?,
+    };
+    let store =
+        vigil_auth::AuthStore::with_options(pool, Arc::new(vigil_auth::SystemClock), policy)
+            .await
+            .context("cannot open the user database")?;
+    let env_password = std::env::var("VIGIL_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    match store.users.ensure_initial_admin(env_password).await {
+        Ok(Some(generated)) => {
+            // Printed once, to the console only: not logged, not stored in the clear.
+            eprintln!(
+                "\n==================== VIGIL INITIAL ADMIN ====================\n\
+                 user:     {}\n\
+                 password: {generated}\n\
+                 This password is shown only now. Log in and keep it safe, or set\n\
+                 VIGIL_ADMIN_PASSWORD before the first start to choose it.\n\
+                 =============================================================\n",
+                vigil_auth::users::INITIAL_ADMIN
+            );
+        }
+        Ok(None) => {}
+        Err(e) => {
+            return Err(anyhow::anyhow!(
+                "cannot create the initial admin user (VIGIL_ADMIN_PASSWORD): {e}"
+            ))
+        }
+    }
+    let audit = audit::AuditLog::open(&config.data_dir, config.auth.audit_events.then_some(sink))?;
+    let throttle =
+        vigil_auth::LoginThrottle::new(vigil_auth::ThrottlePolicy::default(), store.clock());
+    Ok(Arc::new(auth::Security {
+        store,
+        throttle,
+        audit,
+        enabled: config.auth.enabled,
+        tls: config.tls.is_some(),
+    }))
 }
 
 async fn shutdown_signal() {

@@ -17,7 +17,9 @@
 //! * **Splunk HTTP Event Collector**: `/services/collector[/event[/1.0]]` (concatenated JSON
 //!   envelopes), `/services/collector/raw` (one event per line), `/services/collector/ack`
 //!   (indexer acknowledgement channels) and `/services/collector/health`, with HEC's status
-//!   codes. Tokens are not checked: any `Authorization: Splunk <token>`, or none, is accepted.
+//!   codes. The token (`Authorization: Splunk vgl_…`, an ingest token) is checked by the auth
+//!   middleware (`crate::auth`): missing → 401 code 2, invalid → 403 code 4. The Elasticsearch
+//!   routes take the token as HTTP Basic password (or Bearer).
 //!   A request is stored whole or not at all: an answer with a non-zero code kept nothing.
 //!   Ack ids live in memory: after a restart, earlier ids answer `false` (the client resends).
 //!

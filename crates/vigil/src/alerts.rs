@@ -19,6 +19,9 @@ pub struct AlertsArgs {
     /// Ask a running server instead (e.g. http://127.0.0.1:8080)
     #[arg(long)]
     server: Option<String>,
+    /// API token for --server (an analyst's or auditor's)
+    #[arg(long, env = "VIGIL_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     /// open, acknowledged or closed
     #[arg(long)]
     status: Option<String>,
@@ -96,7 +99,7 @@ pub fn run(args: AlertsArgs) -> Result<ExitCode> {
 
 fn from_server(server: &str, args: &AlertsArgs) -> Result<(Vec<Value>, Option<Value>)> {
     let base = server.trim_end_matches('/');
-    let client = reqwest::blocking::Client::new();
+    let client = crate::client::http_client(args.token.as_deref(), None)?;
     let response = match &args.id {
         Some(id) => client.get(format!("{base}/api/v1/alerts/{id}")).send(),
         None => {

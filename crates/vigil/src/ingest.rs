@@ -28,6 +28,9 @@ pub struct IngestArgs {
     /// Send to a running server instead (e.g. http://127.0.0.1:8080)
     #[arg(long)]
     server: Option<String>,
+    /// API token for --server (an ingest token)
+    #[arg(long, env = "VIGIL_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     /// Zone assumed for RFC 3164 timestamps, which carry none
     #[arg(long, default_value = "+00:00")]
     timezone: String,
@@ -121,7 +124,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     match &args.server {
         Some(server) => {
             let url = format!("{}/api/v1/ingest", server.trim_end_matches('/'));
-            let client = reqwest::blocking::Client::new();
+            let client = crate::client::http_client(args.token.as_deref(), None)?;
             for path in &args.files {
                 for_each_batch(path, args.format, batch, &bar, |chunk| {
                     let mut body = Vec::new();

@@ -1,11 +1,15 @@
 //! `vigil`: the one binary. `serve` runs the server; `ingest`, `search` and `verify` work on
 //! a data directory directly or against a running server; `bench` loads a running server.
 
+mod admin;
 mod alerts;
 mod bench;
+mod bench_detect;
+mod client;
 mod hunt;
 mod ingest;
 mod output;
+mod rules_cmd;
 mod search;
 mod verify;
 
@@ -42,8 +46,18 @@ enum Command {
     Alerts(alerts::AlertsArgs),
     /// Run Sigma rules over log files (EVTX, JSON, syslog; directories recursed) without a server.
     Hunt(hunt::HuntArgs),
+    /// Rule management: validate, test (sibling .tests.yml cases), backtest over stored history.
+    Rules(rules_cmd::RulesArgs),
     /// Load a running server with realistic syslog and report events/s, ack latency and RSS.
     Bench(bench::BenchArgs),
+    /// Users (offline, on the data directory's metadata database): add, list, disable, reset-password, set-role.
+    Users(admin::UsersArgs),
+    /// API tokens (offline): create (secret shown once), list, revoke.
+    Tokens(admin::TokensArgs),
+    /// Certificates: `vigil cert self-signed --out DIR` for a quick HTTPS start.
+    Cert(admin::CertArgs),
+    /// Print the HTTP route table with each route's required access (JSON lines).
+    Routes,
 }
 
 #[derive(clap::Args)]
@@ -63,6 +77,9 @@ struct ServeArgs {
     /// Syslog TCP address, or "off" [default: 127.0.0.1:5514]
     #[arg(long)]
     syslog_tcp: Option<String>,
+    /// Syslog over RELP (rsyslog omrelp) address, or "off" [default: off]
+    #[arg(long)]
+    syslog_relp: Option<String>,
     /// Do not index (journal only; for measuring ingest without the index).
     #[arg(long)]
     no_index: bool,
@@ -72,6 +89,9 @@ struct ServeArgs {
     /// Do not run detection
     #[arg(long)]
     no_detect: bool,
+    /// Do not put audit records into the event stream (they still go to the audit journal).
+    #[arg(long)]
+    no_audit_events: bool,
     /// Do not fsync the journal before acknowledging (faster, loses acknowledged events on power loss).
     #[arg(long)]
     no_fsync: bool,
@@ -106,6 +126,10 @@ fn serve_config(args: ServeArgs) -> Result<Config> {
         config.syslog_tcp =
             parse_optional_addr(&tcp).map_err(|e| anyhow::anyhow!("--syslog-tcp: {e}"))?;
     }
+    if let Some(relp) = args.syslog_relp {
+        config.syslog_relp =
+            parse_optional_addr(&relp).map_err(|e| anyhow::anyhow!("--syslog-relp: {e}"))?;
+    }
     if args.no_index {
         config.index = false;
     }
@@ -117,6 +141,9 @@ fn serve_config(args: ServeArgs) -> Result<Config> {
     }
     if args.no_detect {
         config.detect.enabled = false;
+    }
+    if args.no_audit_events {
+        config.auth.audit_events = false;
     }
     Ok(config)
 }
@@ -138,7 +165,12 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Hunt(args) => hunt::run(args),
+        Command::Rules(args) => rules_cmd::run(args),
         Command::Alerts(args) => alerts::run(args),
+        Command::Users(args) => admin::users(args),
+        Command::Tokens(args) => admin::tokens(args),
+        Command::Cert(args) => admin::cert(args),
+        Command::Routes => admin::routes(),
     };
     match outcome {
         Ok(code) => code,

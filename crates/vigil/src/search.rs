@@ -31,6 +31,9 @@ pub struct SearchArgs {
     /// Ask a running server instead (e.g. http://127.0.0.1:8080)
     #[arg(long)]
     server: Option<String>,
+    /// API token for --server (an analyst's or auditor's)
+    #[arg(long, env = "VIGIL_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 pub fn run(args: SearchArgs) -> Result<ExitCode> {
@@ -98,7 +101,7 @@ fn remote(args: &SearchArgs, server: &str) -> Result<Result<Value, Value>> {
     if let Some(to) = &args.to {
         params.push(("to", to.clone()));
     }
-    let response = reqwest::blocking::Client::new()
+    let response = crate::client::http_client(args.token.as_deref(), None)?
         .get(&url)
         .query(&params)
         .send()

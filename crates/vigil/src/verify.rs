@@ -13,10 +13,17 @@ pub struct VerifyArgs {
     /// Public key to check checkpoint signatures with [default: the data directory's exported key]
     #[arg(long)]
     public_key: Option<PathBuf>,
+    /// Verify the audit journal (<data-dir>/audit) instead of the event journal
+    #[arg(long)]
+    audit: bool,
 }
 
 pub fn run(args: VerifyArgs) -> ExitCode {
-    let journal_dir = vigil_server::journal_dir(&args.data_dir);
+    let journal_dir = if args.audit {
+        vigil_server::audit::audit_dir(&args.data_dir)
+    } else {
+        vigil_server::journal_dir(&args.data_dir)
+    };
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} verifying: {human_pos} records ({per_sec})")

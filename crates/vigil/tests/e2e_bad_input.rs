@@ -60,9 +60,7 @@ fn malformed_syslog_invalid_utf8_and_huge_lines_are_kept_and_tagged() {
         "1 MiB line was not kept whole ({} bytes)",
         message.len()
     );
-    let metrics = reqwest::blocking::get(server.url("/metrics"))
-        .and_then(|r| r.text())
-        .unwrap_or_default();
+    let metrics = server.metrics_text();
     let failures: u64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("vigil_parse_failures_total "))

@@ -242,6 +242,8 @@ fn query_language_operators_and_pipes_over_the_api_and_cli() {
         "user.name:alice",
         "--server",
         &server.url(""),
+        "--token",
+        &server.analyst_token,
         "--from",
         "2026-03-01T00:00:00Z",
         "--format",

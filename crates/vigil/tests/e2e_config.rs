@@ -70,6 +70,8 @@ fn ingest_sends_gzip_files_to_a_running_server() {
         &gz_path.display().to_string(),
         "--server",
         &server.url(""),
+        "--token",
+        &server.ingest_token,
         "--batch",
         "500",
     ]);

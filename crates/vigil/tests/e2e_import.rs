@@ -189,7 +189,12 @@ fn evtx_via_server_matches_offline() {
     let url = server.url("");
     let mut args = vec!["ingest".to_string()];
     args.extend(files.iter().map(|f| evtx_path(f)));
-    args.extend(["--server".to_string(), url]);
+    args.extend([
+        "--server".to_string(),
+        url,
+        "--token".to_string(),
+        server.ingest_token.clone(),
+    ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = ingest_ok(&args);
     assert!(

@@ -122,6 +122,7 @@ fn kill_9_during_ingest_loses_no_acknowledged_event() {
     let server = Server::start(dir.path());
     let url = server.url("/api/v1/ingest");
     let pid = server.pid();
+    let token = server.ingest_token.clone();
     let sender = std::thread::spawn(move || {
         let client = reqwest::blocking::Client::new();
         let mut acked = Vec::new();
@@ -134,7 +135,7 @@ fn kill_9_during_ingest_loses_no_acknowledged_event() {
                     )
                 })
                 .collect();
-            match client.post(&url).body(body).send() {
+            match common::bearer(client.post(&url), &token).body(body).send() {
                 Ok(r) if r.status().is_success() => acked.push(batch),
                 _ => break,
             }

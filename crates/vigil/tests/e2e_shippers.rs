@@ -12,8 +12,20 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn client() -> reqwest::blocking::Client {
+/// A client sending the server's ingest token the way Elasticsearch shippers do: HTTP
+/// Basic with the token as the password (rsyslog omelasticsearch `uid`/`pwd`, Beats).
+fn client(server: &Server) -> reqwest::blocking::Client {
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("elastic:{}", server.ingest_token));
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Basic {basic}"))
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
     reqwest::blocking::Client::builder()
+        .default_headers(headers)
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap_or_else(|e| panic!("{e}"))
@@ -50,7 +62,7 @@ fn only_hit(server: &Server, q: &str) -> Value {
 fn elasticsearch_handshake_answers_like_a_cluster() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let server = Server::start(dir.path());
-    let http = client();
+    let http = client(&server);
 
     let (status, product, info) = es_answer(
         http.get(server.url("/"))
@@ -128,7 +140,7 @@ fn elasticsearch_handshake_answers_like_a_cluster() {
 fn elasticsearch_bulk_stores_documents_and_answers_per_item() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let server = Server::start(dir.path());
-    let http = client();
+    let http = client(&server);
 
     let body = ndjson(&[
         json!({"index": {"_index": "web-logs"}}),
@@ -311,12 +323,9 @@ fn hec_post_with(
     body: impl Into<reqwest::blocking::Body>,
     headers: &[(&str, &str)],
 ) -> (u16, Value) {
-    let mut request = client()
+    let mut request = client(server)
         .post(server.url(path))
-        .header(
-            "Authorization",
-            "Splunk 00000000-0000-0000-0000-000000000000",
-        )
+        .header("Authorization", format!("Splunk {}", server.ingest_token))
         .body(body);
     for (k, v) in headers {
         request = request.header(*k, *v);
@@ -499,7 +508,7 @@ fn a_full_disk_is_a_retryable_error_for_shippers() {
         return;
     };
     let server = Server::start(&mnt.join("data"));
-    let http = client();
+    let http = client(&server);
 
     let mut acked = 0u64;
     let mut refused = None;
@@ -529,7 +538,10 @@ fn a_full_disk_is_a_retryable_error_for_shippers() {
     assert_eq!(product.as_deref(), Some("Elasticsearch"));
     assert_eq!(answer["error"]["type"], "cluster_block_exception");
     assert!(retry_after.is_some());
-    assert_eq!(server.get_json("/_cluster/health").1["status"], "red");
+    assert_eq!(
+        server.get_as(&server.ingest_token, "/_cluster/health").1["status"],
+        "red"
+    );
     // The same documents as HEC envelopes.
     let hec_body: String = incompressible_bulk(7777, 20)
         .lines()
@@ -561,7 +573,10 @@ fn a_full_disk_is_a_retryable_error_for_shippers() {
     );
     assert_eq!((status, answer["code"].clone()), (200, json!(0)));
     acked += 1;
-    assert_eq!(server.get_json("/_cluster/health").1["status"], "green");
+    assert_eq!(
+        server.get_as(&server.ingest_token, "/_cluster/health").1["status"],
+        "green"
+    );
     // Exactly the acknowledged events are stored: nothing of the refused requests.
     let all = server.wait_for("*", acked);
     assert_eq!(all["total"], acked, "{all}");
@@ -625,12 +640,13 @@ template(name="vigil-json" type="list" option.jsonf="on") {{
 input(type="imfile" File="{input}" Tag="app:" addMetadata="on")
 action(type="omelasticsearch" server="127.0.0.1" serverport="{port}"
        searchIndex="rsyslog-e2e" template="vigil-json" bulkmode="on"
-       errorfile="{errors}")
+       uid="rsyslog" pwd="{token}" errorfile="{errors}")
 "#,
             work = work.display(),
             input = input.display(),
             port = server.http.port(),
             errors = error_file.display(),
+            token = server.ingest_token,
         ),
     )
     .unwrap_or_else(|e| panic!("{e}"));

@@ -37,8 +37,53 @@ pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// The initial admin's password in every test server (VIGIL_ADMIN_PASSWORD).
+pub const ADMIN_PASSWORD: &str = "e2e-admin-password-0123";
+
+/// Creates an API token offline (`vigil tokens create`), as an operator would; returns the secret.
+pub fn create_token(data_dir: &Path, owner: &str, role: &str, extra: &[&str]) -> String {
+    let dir = data_dir.display().to_string();
+    let mut args = vec![
+        "tokens",
+        "create",
+        "--data-dir",
+        &dir,
+        "--owner",
+        owner,
+        "--role",
+        role,
+    ];
+    args.extend_from_slice(extra);
+    let out = vigil(&args);
+    assert!(
+        out.status.success(),
+        "vigil tokens create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = stdout(&out).trim().to_string();
+    assert!(
+        secret.starts_with("vgl_"),
+        "unexpected token output {secret:?}"
+    );
+    secret
+}
+
+/// Adds `Authorization: Bearer <token>`.
+pub fn bearer(
+    request: reqwest::blocking::RequestBuilder,
+    token: &str,
+) -> reqwest::blocking::RequestBuilder {
+    request.header("Authorization", format!("Bearer {token}"))
+}
+
 pub struct Server {
     child: Option<Child>,
+    /// An analyst token with the detection-engineer grant (search, alerts, rules, health, metrics).
+    pub analyst_token: String,
+    /// An ingest token (HTTP ingest, Elasticsearch `_bulk`, Splunk HEC).
+    pub ingest_token: String,
+    /// Serving HTTPS (`[tls]`).
+    pub https: bool,
     pub data_dir: PathBuf,
     pub http: SocketAddr,
     pub udp: SocketAddr,
@@ -55,7 +100,17 @@ fn address_in(line: &str) -> Option<SocketAddr> {
 
 impl Server {
     /// Starts a server on `data_dir` with extra flags.
+    /// Audit records stay out of the event stream (`--no-audit-events`) so event counts are
+    /// exactly what the test sent; see [`Server::start_audited`].
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
+        let mut all = vec!["--no-audit-events"];
+        all.extend_from_slice(extra);
+        Self::start_audited(data_dir, &all, &[])
+    }
+
+    /// Starts a server whose audit records also go into the event stream (the default
+    /// configuration), with extra flags and environment.
+    pub fn start_audited(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut args: Vec<String> = vec![
             "serve".into(),
             "--data-dir".into(),
@@ -72,14 +127,52 @@ impl Server {
             args.push(a.into());
         }
         args.extend(extra.iter().map(|s| s.to_string()));
-        Self::spawn(&args, data_dir, true, true)
+        Self::spawn_env(&args, data_dir, true, true, env)
     }
 
     /// Starts `vigil` with exactly `args`, waiting for the listeners it should report.
     pub fn spawn(args: &[String], data_dir: &Path, want_udp: bool, want_tcp: bool) -> Server {
-        let mut child = Command::new(vigil_bin())
+        Self::spawn_env(args, data_dir, want_udp, want_tcp, &[])
+    }
+
+    /// Like [`Server::spawn`], with extra environment variables. Provisions credentials the
+    /// way an operator would (offline `vigil tokens create`, `VIGIL_ADMIN_PASSWORD`).
+    pub fn spawn_env(
+        args: &[String],
+        data_dir: &Path,
+        want_udp: bool,
+        want_tcp: bool,
+        env: &[(&str, &str)],
+    ) -> Server {
+        Self::spawn_full(args, data_dir, want_udp, want_tcp, env, None)
+    }
+
+    /// Like [`Server::spawn_env`]; `ca` is a PEM certificate the test client trusts (pins)
+    /// for a server started with `[tls]`.
+    pub fn spawn_full(
+        args: &[String],
+        data_dir: &Path,
+        want_udp: bool,
+        want_tcp: bool,
+        env: &[(&str, &str)],
+        ca: Option<&Path>,
+    ) -> Server {
+        let analyst_token = create_token(
+            data_dir,
+            "e2e-analyst",
+            "analyst",
+            &["--grant", "detection-engineer"],
+        );
+        let ingest_token = create_token(data_dir, "e2e-shipper", "ingest", &[]);
+        let mut command = Command::new(vigil_bin());
+        command
             .args(args)
             .env("VIGIL_LOG", "info")
+            .env("VIGIL_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -100,6 +193,7 @@ impl Server {
             }
         });
         let (mut http, mut udp, mut tcp) = (None, None, None);
+        let mut https = false;
         let deadline = Instant::now() + Duration::from_secs(120);
         while http.is_none() || (want_udp && udp.is_none()) || (want_tcp && tcp.is_none()) {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -110,6 +204,7 @@ impl Server {
                 )
             });
             if line.contains("listening for HTTP") {
+                https = line.contains("listening for HTTPS");
                 http = address_in(&line);
             } else if line.contains("syslog over UDP") {
                 udp = address_in(&line);
@@ -119,15 +214,27 @@ impl Server {
         }
         let server = Server {
             child: Some(child),
+            analyst_token,
+            ingest_token,
             data_dir: data_dir.to_path_buf(),
             http: http.unwrap_or_else(|| unreachable!()),
             udp: udp.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
             tcp: tcp.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
             log,
-            client: reqwest::blocking::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .unwrap_or_else(|e| panic!("{e}")),
+            https,
+            client: {
+                let mut builder =
+                    reqwest::blocking::Client::builder().timeout(Duration::from_secs(60));
+                if let Some(ca) = ca {
+                    let pem = std::fs::read(ca).unwrap_or_else(|e| panic!("{e}"));
+                    let cert =
+                        reqwest::Certificate::from_pem(&pem).unwrap_or_else(|e| panic!("{e}"));
+                    builder = builder
+                        .add_root_certificate(cert)
+                        .tls_built_in_root_certs(false);
+                }
+                builder.build().unwrap_or_else(|e| panic!("{e}"))
+            },
         };
         server.wait_healthy();
         server
@@ -138,7 +245,40 @@ impl Server {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.http, path)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.http, path)
+    }
+
+    /// The plain (unauthenticated) client.
+    pub fn client(&self) -> &reqwest::blocking::Client {
+        &self.client
+    }
+
+    /// GET with a token; returns status and JSON answer.
+    pub fn get_as(&self, token: &str, path_and_query: &str) -> (u16, Value) {
+        let r = bearer(self.client.get(self.url(path_and_query)), token)
+            .send()
+            .unwrap_or_else(|e| panic!("GET {path_and_query}: {e}"));
+        let status = r.status().as_u16();
+        (status, r.json().unwrap_or(Value::Null))
+    }
+
+    /// POST a JSON body with a token; returns status and JSON answer.
+    pub fn post_as(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let r = bearer(self.client.post(self.url(path)), token)
+            .json(body)
+            .send()
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        let status = r.status().as_u16();
+        (status, r.json().unwrap_or(Value::Null))
+    }
+
+    /// The Prometheus text of /metrics (with the analyst token).
+    pub fn metrics_text(&self) -> String {
+        bearer(self.client.get(self.url("/metrics")), &self.analyst_token)
+            .send()
+            .and_then(|r| r.text())
+            .unwrap_or_else(|e| panic!("GET /metrics: {e}"))
     }
 
     fn wait_healthy(&self) {
@@ -158,19 +298,25 @@ impl Server {
         self.get_json("/api/v1/health").1
     }
 
+    /// GET with the analyst token.
     pub fn get_json(&self, path_and_query: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .get(self.url(path_and_query))
-            .send()
-            .unwrap_or_else(|e| panic!("GET {path_and_query}: {e}"));
+        let r = bearer(
+            self.client.get(self.url(path_and_query)),
+            &self.analyst_token,
+        )
+        .send()
+        .unwrap_or_else(|e| panic!("GET {path_and_query}: {e}"));
         let status = r.status().as_u16();
         (status, r.json().unwrap_or(Value::Null))
     }
 
     /// POSTs a body to the ingest endpoint; returns status and JSON answer.
     pub fn ingest_raw(&self, body: Vec<u8>, gzip: bool) -> (u16, Value) {
-        let mut request = self.client.post(self.url("/api/v1/ingest")).body(body);
+        let mut request = bearer(
+            self.client.post(self.url("/api/v1/ingest")),
+            &self.ingest_token,
+        )
+        .body(body);
         if gzip {
             request = request.header("Content-Encoding", "gzip");
         }
@@ -196,12 +342,13 @@ impl Server {
     pub fn search_with(&self, q: &str, extra: &[(&str, &str)]) -> Value {
         let mut params = vec![("q", q)];
         params.extend_from_slice(extra);
-        let r = self
-            .client
-            .get(self.url("/api/v1/search"))
-            .query(&params)
-            .send()
-            .unwrap_or_else(|e| panic!("search {q}: {e}"));
+        let r = bearer(
+            self.client.get(self.url("/api/v1/search")),
+            &self.analyst_token,
+        )
+        .query(&params)
+        .send()
+        .unwrap_or_else(|e| panic!("search {q}: {e}"));
         let status = r.status().as_u16();
         let body: Value = r.json().unwrap_or(Value::Null);
         assert_eq!(status, 200, "search {q} answered {status}: {body}");
