@@ -19,12 +19,13 @@ use rsigma_eval::{
     CorrelationAction, CorrelationConfig, CorrelationEngine, CorrelationEventMode,
     CorrelationSnapshot, Engine, EvaluationResult, MatchDetailLevel, Pipeline, ResultBody,
 };
-use rsigma_parser::{LogSource, SigmaCollection};
+use rsigma_parser::{CorrelationType, LogSource, SigmaCollection};
 use serde::{Deserialize, Serialize};
 use vigil_core::Event;
 
 use crate::error::DetectError;
 use crate::finding::{CorrelationDetail, Finding, MatchedField};
+use crate::percentile::{PercentileEngine, PercentileHit, PercentileRule, PercentileState};
 use crate::routing::Router;
 use crate::rules::{RuleError, RuleInfo, RuleSet};
 use crate::view::SigmaView;
@@ -79,6 +80,9 @@ pub struct DetectorState {
     pub max_event_time: i64,
     pub late_since_alert: HashMap<String, u64>,
     pub stats: DetectStats,
+    /// Windows of the `value_percentile` correlations.
+    #[serde(default)]
+    pub percentile: PercentileState,
 }
 
 /// (product, category, service), lowercased: rules with the same key share an engine.
@@ -100,6 +104,8 @@ pub struct Detector {
     groups: Vec<Group>,
     routes: RwLock<HashMap<String, Arc<Route>>>,
     correlation: Option<CorrelationEngine>,
+    /// `value_percentile` correlations (not given to rsigma, see `crate::percentile`).
+    percentile: PercentileEngine,
     /// Rule ids whose detections feed a correlation.
     correlation_inputs: HashSet<String>,
     /// Rule ids (detections or correlations) whose own matches are not findings
@@ -274,12 +280,29 @@ impl Detector {
         let mut correlation_only = HashSet::new();
         let mut generated = HashSet::new();
         let mut correlation_refs = HashMap::new();
+        let mut percentile_rules = Vec::new();
+        let is_percentile = |c: &&rsigma_parser::CorrelationRule| {
+            c.correlation_type == CorrelationType::ValuePercentile
+        };
+        for corr in collection.correlations.iter().filter(is_percentile) {
+            let refs: Vec<String> = corr.rules.iter().map(&resolve).collect();
+            match PercentileRule::compile(corr, refs) {
+                Ok(rule) => percentile_rules.push(rule),
+                Err(reason) => errors.push(error_for(rules, corr.id.as_deref(), &reason)),
+            }
+        }
+        let mut referenced_by_percentile: HashSet<String> = HashSet::new();
+        for rule in &percentile_rules {
+            referenced_by_percentile.extend(rule.refs.iter().cloned());
+        }
         if !collection.correlations.is_empty() {
             let mut referenced: HashSet<String> = HashSet::new();
             for corr in &collection.correlations {
                 let refs: Vec<String> = corr.rules.iter().map(&resolve).collect();
                 for r in &refs {
-                    referenced.insert(r.clone());
+                    if corr.correlation_type != CorrelationType::ValuePercentile {
+                        referenced.insert(r.clone());
+                    }
                     if corr.generate {
                         generated.insert(r.clone());
                     } else {
@@ -318,13 +341,18 @@ impl Detector {
                     reason: e.to_string(),
                 });
             }
-            for corr in &collection.correlations {
+            for corr in collection.correlations.iter().filter(|c| !is_percentile(c)) {
                 if let Err(e) = engine.add_correlation(corr) {
                     errors.push(error_for(rules, corr.id.as_deref(), &e.to_string()));
                 }
             }
+            let rsigma_has_correlations =
+                collection.correlations.iter().any(|c| !is_percentile(&c));
             correlation_inputs = referenced;
-            correlation = Some(engine);
+            correlation_inputs.extend(referenced_by_percentile);
+            if rsigma_has_correlations {
+                correlation = Some(engine);
+            }
         }
         for id in &generated {
             correlation_only.remove(id);
@@ -337,6 +365,11 @@ impl Detector {
                 groups,
                 routes: RwLock::new(HashMap::new()),
                 correlation,
+                percentile: PercentileEngine::new(
+                    percentile_rules,
+                    config.max_state_entries,
+                    config.max_correlation_events,
+                ),
                 correlation_inputs,
                 correlation_only,
                 correlation_refs,
@@ -363,7 +396,7 @@ impl Detector {
 
     /// Active correlation groups (state entries).
     pub fn correlation_state_count(&self) -> usize {
-        self.correlation.as_ref().map_or(0, |c| c.state_count())
+        self.correlation.as_ref().map_or(0, |c| c.state_count()) + self.percentile.group_count()
     }
 
     /// Counters since start (or since the imported state).
@@ -460,17 +493,29 @@ impl Detector {
             self.max_event_time = self.max_event_time.max(ts);
             return;
         }
-        let feeds_correlation = self.correlation.is_some()
-            && dets.iter().any(|d| {
-                d.header
-                    .rule_id
-                    .as_ref()
-                    .is_some_and(|id| self.correlation_inputs.contains(id))
-            });
+        let feeds_correlation = dets.iter().any(|d| {
+            d.header
+                .rule_id
+                .as_ref()
+                .is_some_and(|id| self.correlation_inputs.contains(id))
+        });
         let late = self.max_event_time != i64::MIN
             && ts < self.max_event_time.saturating_sub(self.lateness);
         self.max_event_time = self.max_event_time.max(ts);
+        let mut percentile_hits = Vec::new();
         let results = if feeds_correlation && !late {
+            if !self.percentile.is_empty() {
+                let matched: Vec<String> = dets
+                    .iter()
+                    .filter_map(|d| d.header.rule_id.clone())
+                    .filter(|id| self.percentile.counts(id))
+                    .collect();
+                if !matched.is_empty() {
+                    let route = self.route(event);
+                    let view = SigmaView::new(event, &route.aliases);
+                    percentile_hits = self.percentile.observe(&view, &matched, ts);
+                }
+            }
             let view = SigmaView::new(event, &[]);
             match self.correlation.as_mut() {
                 Some(engine) => engine.process_with_detections(&view, dets, ts),
@@ -549,6 +594,36 @@ impl Detector {
             };
             out.push(finding);
         }
+        for hit in percentile_hits {
+            if let Some(finding) = self.percentile_finding(index, ts, hit) {
+                out.push(finding);
+            }
+        }
+    }
+
+    fn percentile_finding(&mut self, index: usize, ts: i64, hit: PercentileHit) -> Option<Finding> {
+        if self.correlation_only.contains(&hit.rule_id) {
+            return None;
+        }
+        let rule = self.infos.get(&hit.rule_id).cloned()?;
+        let late = self.late_since_alert.remove(&hit.rule_id).unwrap_or(0) > 0;
+        Some(Finding {
+            rule,
+            correlation: Some(CorrelationDetail {
+                kind: "value_percentile".into(),
+                aggregated_value: hit.share,
+                timespan_secs: hit.timespan_secs,
+                rules: hit.refs,
+            }),
+            group_key: hit.group_key,
+            event_ids: hit.event_ids,
+            first_event_time: time_of(hit.first_ts.min(ts)),
+            last_event_time: time_of(ts),
+            matched_selections: Vec::new(),
+            matched_fields: Vec::new(),
+            possibly_incomplete: late,
+            event_index: index,
+        })
     }
 
     /// The state to persist with the consumer offset.
@@ -558,6 +633,7 @@ impl Detector {
             max_event_time: self.max_event_time,
             late_since_alert: self.late_since_alert.clone(),
             stats: self.stats.clone(),
+            percentile: self.percentile.export_state(),
         }
     }
 
@@ -572,6 +648,7 @@ impl Detector {
             }
         }
         self.max_event_time = state.max_event_time;
+        self.percentile.import_state(state.percentile);
         self.late_since_alert = state.late_since_alert;
         self.stats = state.stats;
         Ok(())

@@ -10,6 +10,7 @@
 mod detector;
 mod error;
 mod finding;
+mod percentile;
 mod routing;
 mod rules;
 mod view;
@@ -17,6 +18,7 @@ mod view;
 pub use detector::{event_time, DetectConfig, DetectStats, Detector, DetectorState};
 pub use error::DetectError;
 pub use finding::{CorrelationDetail, Finding, MatchedField};
+pub use percentile::PercentileState;
 pub use routing::{EventSource, Router};
 pub use rules::{
     is_test_file, load_rules, rules_from_text, RuleError, RuleInfo, RuleKind, RuleSet,

@@ -296,7 +296,7 @@ fn add_text(set: &mut RuleSet, file: &Path, text: &str, default_license: Option<
     for filter in &mut collection.filters {
         normalise_detections(&mut filter.detection);
     }
-    normalise_correlations(set, file, text, &starts, &mut collection);
+    normalise_correlations(text, &mut collection);
     for rule in &mut collection.rules {
         let key = rule
             .id
@@ -465,15 +465,10 @@ fn normalise_detection(detection: &mut Detection) {
 /// - `temporal` without a `condition` must see every referenced rule in the window (spec
 ///   "Temporal Proximity"); rsigma's default is "at least one", which fires on every
 ///   matching event, so the default becomes `gte: <number of rules>`;
-/// - `value_percentile`: rsigma returns before checking the condition, so it fires on every
-///   event; such a rule is reported as not supported and left out rather than flood alerts.
-fn normalise_correlations(
-    set: &mut RuleSet,
-    file: &Path,
-    text: &str,
-    starts: &[u32],
-    collection: &mut SigmaCollection,
-) {
+///
+/// (`value_percentile`, which rsigma computes differently, is evaluated by
+/// `crate::percentile` instead.)
+fn normalise_correlations(text: &str, collection: &mut SigmaCollection) {
     if collection.correlations.is_empty() {
         return;
     }
@@ -492,32 +487,14 @@ fn normalise_correlations(
             }
         }
     }
-    let docs = split_documents(text);
-    collection.correlations.retain_mut(|corr| {
-        if corr.correlation_type == CorrelationType::ValuePercentile {
-            let index = docs
-                .iter()
-                .position(|d| d.lines().any(|l| title_is(l, &corr.title)))
-                .unwrap_or(0);
-            set.errors.push(RuleError {
-                file: file.to_path_buf(),
-                line: starts.get(index).copied().unwrap_or(1),
-                reason: format!(
-                    "correlation '{}': value_percentile is not supported (the engine ignores its condition)",
-                    corr.title
-                ),
-            });
-            return false;
-        }
-        if corr.correlation_type == CorrelationType::Temporal
-            && no_condition.contains(&corr.title)
+    for corr in collection.correlations.iter_mut() {
+        if corr.correlation_type == CorrelationType::Temporal && no_condition.contains(&corr.title)
         {
             if let CorrelationCondition::Threshold { predicates, .. } = &mut corr.condition {
                 *predicates = vec![(ConditionOperator::Gte, corr.rules.len().max(1) as u64)];
             }
         }
-        true
-    });
+    }
 }
 
 /// Expands `%name%` placeholders (spec "Placeholders") in the values of items that carry the

@@ -308,37 +308,104 @@ correlation:
     assert_eq!(findings[0].event_index, 4);
 }
 
-#[test]
-fn value_percentile_is_refused_not_misfired() {
-    // rsigma 0.23 computes the percentile but returns before checking the condition, so
-    // the rule would fire on every matching event. Vigil reports it as not supported and
-    // loads the rest (docs/sigma-differences.md).
-    let corr = "title: Slow median transfer
+const PROCESS: &str = "title: Process started
+id: 10000000-0000-4000-8000-000000000004
+name: process_creation
+logsource:
+    product: test
+detection:
+    selection:
+        action: exec
+    condition: selection
+";
+
+/// The specification's example: a process name that makes up at most 1% of a computer's
+/// process starts in the last 24h.
+const RARE_PROCESS: &str = "title: Rare process on a computer
 id: 20000000-0000-4000-8000-000000000005
 correlation:
     type: value_percentile
-    rules: [transfer]
-    group-by: [User]
-    timespan: 1h
+    rules: [process_creation]
+    group-by: [ComputerName]
+    timespan: 24h
     condition:
-        field: Bytes
-        gt: 15
+        field: image
+        lte: 1
 ";
-    let set = rules_from_text(Path::new("p.yml"), &format!("{corr}---\n{TRANSFER}"));
-    assert_eq!(set.errors.len(), 1, "{:?}", set.errors);
-    assert!(
-        set.errors[0].reason.contains("value_percentile"),
-        "{}",
-        set.errors[0]
+
+fn exec(n: usize, secs: i64, computer: &str, image: &str) -> Event {
+    ev(
+        n,
+        secs,
+        json!({"action": "exec", "ComputerName": computer, "image": image}),
+    )
+}
+
+#[test]
+fn value_percentile_finds_a_value_rare_in_its_group() {
+    let mut events = Vec::new();
+    // ws1: 150 ordinary starts, then one rare image (1 of 151 = 0.66%).
+    for i in 0..150 {
+        let image = if i % 2 == 0 {
+            "svchost.exe"
+        } else {
+            "explorer.exe"
+        };
+        events.push(exec(i, i as i64 * 60, "ws1", image));
+    }
+    events.push(exec(150, 150 * 60, "ws1", "mimikatz.exe"));
+    // ws2: the same image among only 10 starts is 9%, not rare by this rule.
+    for i in 0..10 {
+        events.push(exec(200 + i, 151 * 60 + i as i64, "ws2", "svchost.exe"));
+    }
+    events.push(exec(300, 152 * 60, "ws2", "mimikatz.exe"));
+    let findings = run(&format!("{RARE_PROCESS}---\n{PROCESS}"), &events);
+    let found = correlations(&findings);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = found[0];
+    assert_eq!(
+        group(f),
+        kv(&[("ComputerName", "ws1"), ("image", "mimikatz.exe")])
     );
-    assert_eq!(set.errors[0].line, 1);
-    assert_eq!(set.len(), 1, "the detection rule still loads");
-    let (mut det, errors) = Detector::new(&set, &config()).unwrap();
-    assert!(errors.is_empty());
-    // The transfer rule is then an ordinary detection.
-    let findings = det.process_batch(&[transfer(1, 0, "alice", 10), transfer(2, 1, "bob", 1)]);
-    assert_eq!(findings.len(), 2);
-    assert!(findings.iter().all(|f| f.correlation.is_none()));
+    let detail = f.correlation.as_ref().unwrap();
+    assert_eq!(detail.kind, "value_percentile");
+    assert!(
+        (detail.aggregated_value - 100.0 / 151.0).abs() < 1e-9,
+        "{detail:?}"
+    );
+    assert_eq!(f.event_ids, vec!["e150".to_string()]);
+    assert_eq!(f.event_index, 150);
+    // `generate` is off: the process starts the correlation consumed are not findings.
+    assert_eq!(findings.len(), 1);
+}
+
+#[test]
+fn value_percentile_forgets_what_left_the_timespan() {
+    let yaml = format!("{RARE_PROCESS}---\n{PROCESS}").replace("timespan: 24h", "timespan: 1h");
+    let mut events = Vec::new();
+    // 200 starts of a common image, then two hours later a rare one: the common starts
+    // have left the window, so the rare image is 100% of what is left and does not fire.
+    for i in 0..200 {
+        events.push(exec(i, i as i64, "ws1", "svchost.exe"));
+    }
+    events.push(exec(500, 2 * 3600, "ws1", "mimikatz.exe"));
+    let findings = run(&yaml, &events);
+    assert!(correlations(&findings).is_empty(), "{findings:#?}");
+    // Within the hour it fires.
+    events.pop();
+    events.push(exec(500, 1800, "ws1", "mimikatz.exe"));
+    assert_eq!(correlations(&run(&yaml, &events)).len(), 1);
+}
+
+#[test]
+fn value_percentile_needs_its_field() {
+    let yaml = format!("{RARE_PROCESS}---\n{PROCESS}").replace("        field: image\n", "");
+    let set = rules_from_text(Path::new("p.yml"), &yaml);
+    let (_, errors) = Detector::new(&set, &config()).unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].reason.contains("field"), "{}", errors[0]);
+    assert_eq!(errors[0].file, Path::new("p.yml"));
+    assert_eq!(errors[0].line, 1);
 }
 
 const TEMPORAL: &str = "title: Failure and success
@@ -668,7 +735,20 @@ correlation:
         field: User
         gte: 3
 ";
-    format!("{EVENT_COUNT}---\n{temporal}---\n{ordered}---\n{vc}---\n{FAILED}---\n{SUCCESS}")
+    let pct = "title: Rare user for an address
+id: 20000000-0000-4000-8000-000000000008
+correlation:
+    type: value_percentile
+    rules: [failed_logon]
+    group-by: [IpAddress]
+    timespan: 10m
+    condition:
+        field: User
+        lte: 20
+";
+    format!(
+        "{EVENT_COUNT}---\n{temporal}---\n{ordered}---\n{vc}---\n{pct}---\n{FAILED}---\n{SUCCESS}"
+    )
 }
 
 #[test]
@@ -685,6 +765,12 @@ fn restart_with_exported_state_neither_loses_nor_repeats() {
         "the stream should raise findings: {}",
         whole.len()
     );
+    for kind in [
+        "20000000-0000-4000-8000-000000000008",
+        "20000000-0000-4000-8000-000000000002",
+    ] {
+        assert!(whole.iter().any(|k| k.0 == kind), "{kind} never fired");
+    }
 
     for split in [1, 57, 200, 399] {
         let mut first = detector(&yaml, &config());
