@@ -241,24 +241,36 @@ impl Detector {
             });
             members[g].push(i);
         }
-        let mut groups = Vec::with_capacity(members.len());
-        for (g, idxs) in members.iter().enumerate() {
-            let mut engine = new_engine(&pipeline, config.cross_rule_prefilter);
-            // One batched add: the engine's indexes are built once per group.
-            let group_rules: Vec<&rsigma_parser::SigmaRule> =
-                idxs.iter().map(|&i| &collection.rules[i]).collect();
-            for (at, e) in engine.add_rules(group_rules.iter().copied()) {
-                let id = group_rules.get(at).and_then(|r| r.id.as_deref());
-                errors.push(error_for(rules, id, &e.to_string()));
-            }
-            for filter in &collection.filters {
-                // A filter names the rules it applies to; other groups ignore it.
-                let _ = engine.apply_filter(filter);
-            }
-            groups.push(Group {
-                logsource: logsources[g].clone(),
-                engine,
-            });
+        // Groups are independent: they compile in parallel, in group order.
+        use rayon::prelude::*;
+        let compiled: Vec<(Group, Vec<RuleError>)> = members
+            .par_iter()
+            .enumerate()
+            .map(|(g, idxs)| {
+                let mut engine = new_engine(&pipeline, config.cross_rule_prefilter);
+                let mut group_errors = Vec::new();
+                // One batched add: the engine's indexes are built once per group.
+                let group_rules: Vec<&rsigma_parser::SigmaRule> =
+                    idxs.iter().map(|&i| &collection.rules[i]).collect();
+                for (at, e) in engine.add_rules(group_rules.iter().copied()) {
+                    let id = group_rules.get(at).and_then(|r| r.id.as_deref());
+                    group_errors.push(error_for(rules, id, &e.to_string()));
+                }
+                for filter in &collection.filters {
+                    // A filter names the rules it applies to; other groups ignore it.
+                    let _ = engine.apply_filter(filter);
+                }
+                let group = Group {
+                    logsource: logsources[g].clone(),
+                    engine,
+                };
+                (group, group_errors)
+            })
+            .collect();
+        let mut groups = Vec::with_capacity(compiled.len());
+        for (group, group_errors) in compiled {
+            errors.extend(group_errors);
+            groups.push(group);
         }
 
         // Correlations: their own engine holds the referenced rules (for identity) and the

@@ -96,6 +96,27 @@ impl RuleSet {
         self.order.is_empty()
     }
 
+    /// Appends the rules of `other` (loaded after these): a rule id already present is
+    /// reported as a duplicate, as when both were loaded in one pass.
+    fn merge(&mut self, other: RuleSet) {
+        let RuleSet {
+            collection,
+            mut infos,
+            order,
+            errors,
+            files: _,
+        } = other;
+        self.errors.extend(errors);
+        for key in order {
+            if let Some(info) = infos.remove(&key) {
+                insert_info(self, info);
+            }
+        }
+        self.collection.rules.extend(collection.rules);
+        self.collection.correlations.extend(collection.correlations);
+        self.collection.filters.extend(collection.filters);
+    }
+
     /// Keeps only the rules for which `keep` is true, plus the rules a kept correlation
     /// refers to (by id or name) and every filter.
     pub fn retain(&mut self, keep: impl Fn(&RuleInfo) -> bool) {
@@ -149,13 +170,24 @@ pub fn load_rules(paths: &[PathBuf]) -> Result<RuleSet, DetectError> {
         }
         files.sort();
         let license = sigmahq_license(path);
-        for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|source| DetectError::Io {
-                path: file.clone(),
-                source,
-            })?;
+        // Files parse in parallel (YAML parsing is most of a large pack's load time) and
+        // merge in file order, so ids, duplicates and errors come out as a serial load.
+        use rayon::prelude::*;
+        let parsed: Vec<Result<RuleSet, DetectError>> = files
+            .par_iter()
+            .map(|file| {
+                let text = std::fs::read_to_string(file).map_err(|source| DetectError::Io {
+                    path: file.clone(),
+                    source,
+                })?;
+                let mut one = RuleSet::default();
+                add_text(&mut one, file, &text, license);
+                Ok(one)
+            })
+            .collect();
+        for one in parsed {
+            set.merge(one?);
             set.files += 1;
-            add_text(&mut set, &file, &text, license);
         }
     }
     Ok(set)
@@ -772,7 +804,8 @@ fn title_is(line: &str, title: &str) -> bool {
         .is_some_and(|v| v.trim().trim_matches(['\'', '"']) == title)
 }
 
-fn insert_info(set: &mut RuleSet, info: RuleInfo) {
+fn insert_info(set: &mut RuleSet, info: impl Into<Arc<RuleInfo>>) {
+    let info: Arc<RuleInfo> = info.into();
     if let Some(existing) = set.infos.get(&info.id) {
         set.errors.push(RuleError {
             file: info.file.clone(),
@@ -787,7 +820,7 @@ fn insert_info(set: &mut RuleSet, info: RuleInfo) {
         return;
     }
     set.order.push(info.id.clone());
-    set.infos.insert(info.id.clone(), Arc::new(info));
+    set.infos.insert(info.id.clone(), info);
 }
 
 fn custom_string(attrs: &HashMap<String, yaml_serde::Value>, key: &str) -> Option<String> {
