@@ -1,6 +1,6 @@
 //! Vigil's sources: everything that turns bytes from the outside world into
 //! [`vigil_core::Event`]s handed to the pipeline. It owns network listeners (syslog
-//! UDP/TCP, RELP), file tailing, HTTP body decoding (NDJSON, gzip), offline file reading, stream framing,
+//! UDP/TCP, TLS, RELP), file tailing, HTTP body decoding (NDJSON, gzip), offline file reading, stream framing,
 //! and the finishing touches every event gets on entry (id, `event.ingested`, `log.source`).
 //!
 //! It must never write to storage itself: events leave through a [`pipeline::Sink`], and a
@@ -14,6 +14,8 @@ pub mod pipeline;
 pub mod relp;
 pub mod source;
 pub mod syslog;
+pub mod syslog_tls;
+pub mod x509;
 
 pub use metrics::IngestMetrics;
 pub use pipeline::{AckError, Batch, Sink};

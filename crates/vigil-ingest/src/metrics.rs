@@ -31,6 +31,15 @@ pub struct IngestMetrics {
     pub file_events: AtomicU64,
     /// File tailing errors (unreadable file, bad offsets file, storage refusals).
     pub file_errors: AtomicU64,
+    /// OTLP requests refused whole (undecodable body, unsupported type or encoding, too large).
+    pub otlp_requests_rejected: AtomicU64,
+    /// OTLP log records refused in a partial success (over the event size limit).
+    pub otlp_records_rejected: AtomicU64,
+    /// Open syslog-over-TLS connections (handshake completed).
+    pub tls_connections: AtomicU64,
+    /// Syslog-over-TLS handshakes that failed or timed out (plain-text client, no or
+    /// untrusted client certificate, protocol mismatch).
+    pub tls_handshake_failures: AtomicU64,
 }
 
 impl IngestMetrics {

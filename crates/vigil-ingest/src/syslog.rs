@@ -10,8 +10,8 @@ use crate::source::{finalize, SourceInfo};
 use chrono::{FixedOffset, Utc};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc::error::TrySendError, Semaphore};
 use vigil_core::Event;
 use vigil_parse::{parse_syslog, ParseContext};
@@ -51,7 +51,25 @@ fn parse_frame(
     source: &SourceInfo,
     metrics: &IngestMetrics,
 ) -> Event {
+    parse_frame_with(bytes, truncated, ctx, source, &[], metrics)
+}
+
+fn parse_frame_with(
+    bytes: &[u8],
+    truncated: bool,
+    ctx: &ParseContext,
+    source: &SourceInfo,
+    fields: &[(&'static str, serde_json::Value)],
+    metrics: &IngestMetrics,
+) -> Event {
     let mut event = parse_syslog(bytes, ctx);
+    for (path, value) in fields {
+        if value.is_null() {
+            event.remove(path);
+        } else {
+            event.set(path, value.clone());
+        }
+    }
     if truncated {
         event.add_tag(TAG_TRUNCATED);
         IngestMetrics::add(&metrics.frames_truncated, 1);
@@ -147,7 +165,13 @@ pub async fn serve_tcp(
         let metrics = metrics.clone();
         tokio::spawn(async move {
             IngestMetrics::add(&metrics.tcp_connections, 1);
-            if let Err(e) = serve_connection(stream, peer, sink, &settings, &metrics).await {
+            let source = SourceInfo::network("syslog-tcp", peer);
+            let conn = StreamContext {
+                source: &source,
+                fields: &[],
+                idle_timeout: None,
+            };
+            if let Err(e) = serve_stream(stream, &conn, sink, &settings, &metrics).await {
                 tracing::debug!(%peer, error = %e, "syslog TCP connection ended with an error");
             }
             metrics
@@ -158,18 +182,40 @@ pub async fn serve_tcp(
     }
 }
 
-async fn serve_connection(
-    mut stream: TcpStream,
-    peer: SocketAddr,
+/// What one stream connection (TCP or TLS) adds to the reading of its frames.
+pub(crate) struct StreamContext<'a> {
+    /// The input and peer, for `log.source`.
+    pub source: &'a SourceInfo,
+    /// Fields set on every event of the connection after parsing (they win over the
+    /// message's own), e.g. the TLS client identity; a `null` value removes the path.
+    pub fields: &'a [(&'static str, serde_json::Value)],
+    /// Close the connection when nothing arrives for this long.
+    pub idle_timeout: Option<std::time::Duration>,
+}
+
+/// Reads syslog frames (octet counting or newline, per frame) from a byte stream until it
+/// ends, handing them to the sink in batches (awaiting it: backpressure).
+pub(crate) async fn serve_stream<S: AsyncRead + Unpin>(
+    mut stream: S,
+    conn: &StreamContext<'_>,
     sink: Sink,
     settings: &SyslogSettings,
     metrics: &IngestMetrics,
 ) -> std::io::Result<()> {
-    let source = SourceInfo::network("syslog-tcp", peer);
+    let source = conn.source;
     let mut framer = SyslogFramer::new(settings.max_frame);
     let mut buf = vec![0u8; 256 * 1024];
     loop {
-        let n = stream.read(&mut buf).await?;
+        let n = match conn.idle_timeout {
+            None => stream.read(&mut buf).await?,
+            Some(limit) => match tokio::time::timeout(limit, stream.read(&mut buf)).await {
+                Ok(read) => read?,
+                Err(_) => {
+                    tracing::debug!(peer = ?source.address, input = %source.name, "closing an idle syslog connection");
+                    0
+                }
+            },
+        };
         let frames = if n == 0 {
             framer.finish().into_iter().collect()
         } else {
@@ -183,7 +229,9 @@ async fn serve_connection(
             let started = std::time::Instant::now();
             let events: Vec<Event> = frames
                 .iter()
-                .map(|f| parse_frame(&f.bytes, f.truncated, &ctx, &source, metrics))
+                .map(|f| {
+                    parse_frame_with(&f.bytes, f.truncated, &ctx, source, conn.fields, metrics)
+                })
                 .collect();
             // Building a batch serialises each event to its canonical bytes: part of the parse cost.
             let batches: Vec<Batch> = chunk_events(events)

@@ -43,6 +43,12 @@ pub struct Config {
     /// Syslog over RELP (rsyslog `omrelp`) address; off unless set (`--syslog-relp`).
     #[serde(deserialize_with = "optional_addr")]
     pub syslog_relp: Option<SocketAddr>,
+    /// Syslog over TLS (RFC 5425) address; off unless set (`--syslog-tls`). Needs `[tls]`
+    /// (`client_ca` there makes client certificates mandatory: mutual TLS).
+    #[serde(deserialize_with = "optional_addr")]
+    pub syslog_tls: Option<SocketAddr>,
+    /// A syslog-over-TLS connection sending nothing for this long is closed ("10m"; "0s": never).
+    pub syslog_tls_idle_timeout: String,
     /// Other inputs: `[[sources.file]]` (file tailing).
     pub sources: vigil_ingest::file_tail::SourcesConfig,
     /// fsync the journal before acknowledging (group commit). Turning this off trades durability for speed.
@@ -106,7 +112,8 @@ pub struct TlsSettings {
     pub cert: PathBuf,
     /// PEM private key (PKCS#8, PKCS#1 or SEC1).
     pub key: PathBuf,
-    /// PEM CA bundle that client certificates must chain to (syslog mutual TLS).
+    /// PEM CA bundle that syslog-over-TLS clients' certificates must chain to: when set,
+    /// a client without such a certificate is refused (mutual TLS). The API is unaffected.
     #[serde(default)]
     pub client_ca: Option<PathBuf>,
 }
@@ -178,6 +185,8 @@ impl Default for Config {
             syslog_udp: Some(SocketAddr::from(([127, 0, 0, 1], 5514))),
             syslog_tcp: Some(SocketAddr::from(([127, 0, 0, 1], 5514))),
             syslog_relp: None,
+            syslog_tls: None,
+            syslog_tls_idle_timeout: "10m".into(),
             sources: Default::default(),
             fsync: true,
             index: true,
@@ -275,6 +284,16 @@ mod tests {
             Some((PathBuf::from("a.pem"), PathBuf::from("b.pem")))
         );
         assert!(Config::default().tls.is_none());
+        assert_eq!(Config::default().syslog_tls, None);
+        let cfg: Config = toml::from_str(
+            "syslog_tls = \"127.0.0.1:6514\"\n[tls]\ncert = \"a.pem\"\nkey = \"b.pem\"\nclient_ca = \"ca.pem\"",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cfg.syslog_tls.map(|a| a.port()), Some(6514));
+        assert_eq!(
+            cfg.tls.and_then(|t| t.client_ca),
+            Some(PathBuf::from("ca.pem"))
+        );
         assert!(toml::from_str::<Config>("[tls]\ncert = \"a.pem\"").is_err());
         assert!(toml::from_str::<Config>("[auth]\nenabeld = true").is_err());
     }

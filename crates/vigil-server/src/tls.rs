@@ -1,7 +1,9 @@
-//! HTTPS for the API with rustls: loads the PEM certificate chain and key named in `[tls]`
-//! (a clear error naming the file when either is missing or unusable), and a listener that
-//! completes TLS handshakes off the accept loop (each bounded by a timeout) and hands
-//! finished connections to axum.
+//! TLS with rustls from `[tls]`: loads the PEM certificate chain, key and (for syslog mutual
+//! TLS) client CA bundle (a clear error naming the file when one is missing or unusable);
+//! builds the HTTPS acceptor and the syslog-over-TLS acceptor (client certificates required
+//! and verified against `client_ca` when it is set); and a listener that completes HTTPS
+//! handshakes off the accept loop (each bounded by a timeout) and hands finished
+//! connections to axum.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -47,26 +49,92 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
         .map_err(|_| anyhow!("TLS key {} holds no usable PEM private key", path.display()))
 }
 
-/// The rustls server configuration for `[tls]`.
-pub fn acceptor(settings: &TlsSettings) -> Result<TlsAcceptor> {
+/// Reads a PEM CA bundle into a root store (every certificate must be a usable trust anchor).
+pub fn load_client_roots(path: &Path) -> Result<rustls::RootCertStore> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read TLS client CA bundle {}", path.display()))?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| {
+            anyhow!(
+                "TLS client CA bundle {} is not valid PEM: {e}",
+                path.display()
+            )
+        })?;
+    if certs.is_empty() {
+        return Err(anyhow!(
+            "TLS client CA bundle {} holds no CERTIFICATE block",
+            path.display()
+        ));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for (i, cert) in certs.into_iter().enumerate() {
+        roots.add(cert).map_err(|e| {
+            anyhow!(
+                "TLS client CA bundle {}: certificate #{} cannot be a trust anchor: {e}",
+                path.display(),
+                i + 1
+            )
+        })?;
+    }
+    Ok(roots)
+}
+
+fn server_config(
+    settings: &TlsSettings,
+    client_roots: Option<(&Path, rustls::RootCertStore)>,
+) -> Result<rustls::ServerConfig> {
     let certs = load_certs(&settings.cert)?;
     let key = load_key(&settings.key)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .context("cannot set up TLS")?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| {
-            anyhow!(
-                "TLS certificate {} and key {} cannot be used together: {e}",
-                settings.cert.display(),
-                settings.key.display()
+        .context("cannot set up TLS")?;
+    let builder = match client_roots {
+        None => builder.with_no_client_auth(),
+        Some((path, roots)) => {
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
             )
-        })?;
-    let mut config = config;
+            .build()
+            .map_err(|e| {
+                anyhow!(
+                    "cannot use the TLS client CA bundle {}: {e}",
+                    path.display()
+                )
+            })?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    builder.with_single_cert(certs, key).map_err(|e| {
+        anyhow!(
+            "TLS certificate {} and key {} cannot be used together: {e}",
+            settings.cert.display(),
+            settings.key.display()
+        )
+    })
+}
+
+/// The rustls server configuration for `[tls]` (HTTPS: no client certificates).
+pub fn acceptor(settings: &TlsSettings) -> Result<TlsAcceptor> {
+    let mut config = server_config(settings, None)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// The acceptor for syslog over TLS (`syslog_tls`): the `[tls]` certificate and key and,
+/// when `client_ca` is set, a client certificate chaining to it is required (mutual TLS).
+/// Without `[tls]` it is an error saying so.
+pub fn syslog_acceptor(settings: Option<&TlsSettings>) -> Result<TlsAcceptor> {
+    let settings = settings.ok_or_else(|| {
+        anyhow!("syslog_tls is set but there is no [tls] section: syslog over TLS needs [tls] cert and key (and client_ca for mutual TLS)")
+    })?;
+    let roots = match &settings.client_ca {
+        Some(path) => Some((path.as_path(), load_client_roots(path)?)),
+        None => None,
+    };
+    Ok(TlsAcceptor::from(Arc::new(server_config(settings, roots)?)))
 }
 
 /// A listener yielding TLS connections whose handshake has completed.

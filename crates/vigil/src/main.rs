@@ -80,6 +80,9 @@ struct ServeArgs {
     /// Syslog over RELP (rsyslog omrelp) address, or "off" [default: off]
     #[arg(long)]
     syslog_relp: Option<String>,
+    /// Syslog over TLS (RFC 5425) address, or "off"; needs [tls] in the config [default: off]
+    #[arg(long)]
+    syslog_tls: Option<String>,
     /// Do not index (journal only; for measuring ingest without the index).
     #[arg(long)]
     no_index: bool,
@@ -129,6 +132,10 @@ fn serve_config(args: ServeArgs) -> Result<Config> {
     if let Some(relp) = args.syslog_relp {
         config.syslog_relp =
             parse_optional_addr(&relp).map_err(|e| anyhow::anyhow!("--syslog-relp: {e}"))?;
+    }
+    if let Some(tls) = args.syslog_tls {
+        config.syslog_tls =
+            parse_optional_addr(&tls).map_err(|e| anyhow::anyhow!("--syslog-tls: {e}"))?;
     }
     if args.no_index {
         config.index = false;
