@@ -109,6 +109,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::detection_api::routes())
         .merge(crate::shippers::elasticsearch_routes())
         .merge(crate::shippers::hec_routes(state.clone()))
+        .merge(crate::otlp::routes())
         .merge(crate::auth_api::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -523,7 +524,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let (rss, peak) = memory_usage();
     let relaxed = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     // (name, help, value); names ending in _total are counters, the rest gauges.
-    let series: [(&str, &str, u64); 16] = [
+    let series: [(&str, &str, u64); 18] = [
         (
             "vigil_parse_nanoseconds_total",
             "Nanoseconds spent parsing, normalising and serialising syslog events.",
@@ -558,6 +559,16 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             "vigil_lines_rejected_total",
             "NDJSON lines rejected.",
             relaxed(&m.lines_rejected),
+        ),
+        (
+            "vigil_otlp_requests_rejected_total",
+            "OTLP requests refused whole (bad body, type or encoding).",
+            relaxed(&m.otlp_requests_rejected),
+        ),
+        (
+            "vigil_otlp_records_rejected_total",
+            "OTLP log records refused in a partial success.",
+            relaxed(&m.otlp_records_rejected),
         ),
         (
             "vigil_tcp_connections",
@@ -602,6 +613,23 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         ),
     ];
     let mut series = series.to_vec();
+    series.extend([
+        (
+            "vigil_ingest_tls_connections",
+            "Open syslog-over-TLS connections.",
+            relaxed(&m.tls_connections),
+        ),
+        (
+            "vigil_ingest_tls_handshake_failures_total",
+            "Syslog-over-TLS handshakes that failed or timed out.",
+            relaxed(&m.tls_handshake_failures),
+        ),
+    ]);
+    series.push((
+        "vigil_auth_credential_failures_total",
+        "Requests with a wrong or expired token or session (each is on the audit trail).",
+        relaxed(&state.security.credential_failures),
+    ));
     if let Some(d) = &state.detection {
         let (p50, p99) = d.latency_percentiles().unwrap_or((0, 0));
         series.extend([

@@ -10,6 +10,7 @@
 //! `X-CSRF-Token`). A route missing from [`ROUTES`] is refused.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
@@ -112,6 +113,8 @@ pub const ROUTES: &[RouteRule] = &[
     r("POST", "/services/collector/ack", need(P::IngestEvents)),
     r("GET", "/services/collector/health", PUBLIC),
     r("GET", "/services/collector/health/1.0", PUBLIC),
+    // otlp.rs: OTLP/HTTP logs.
+    r("POST", "/v1/logs", need(P::IngestEvents)),
 ];
 
 /// The ingest source name a route sends as (what a source-bound token must match).
@@ -120,6 +123,8 @@ pub fn ingest_source(path: &str) -> &'static str {
         "http"
     } else if path.starts_with("/services/collector") {
         crate::shippers::HEC_SOURCE
+    } else if is_otlp(path) {
+        crate::otlp::OTLP_SOURCE
     } else {
         crate::shippers::ES_SOURCE
     }
@@ -137,6 +142,8 @@ pub struct Security {
     pub enabled: bool,
     /// Serving HTTPS (cookies get `Secure`, responses HSTS).
     pub tls: bool,
+    /// Requests that presented a wrong or expired token or session.
+    pub credential_failures: AtomicU64,
 }
 
 /// The caller of a request, as the middleware established it.
@@ -244,8 +251,12 @@ fn is_hec(path: &str) -> bool {
     path.starts_with("/services/collector")
 }
 
+fn is_otlp(path: &str) -> bool {
+    path == crate::otlp::LOGS_PATH
+}
+
 fn is_es(path: &str) -> bool {
-    !path.starts_with("/api/") && !is_hec(path) && path != "/metrics"
+    !path.starts_with("/api/") && !is_hec(path) && !is_otlp(path) && path != "/metrics"
 }
 
 /// A refusal in the shape the route's clients understand.
@@ -329,7 +340,13 @@ pub async fn middleware(
         request.extensions_mut().insert(caller);
         return next.run(request).await;
     }
-    let credential = presented(request.headers(), is_es(&path));
+    // OTel collectors' basicauth extension sends Basic too.
+    let credential = presented(request.headers(), is_es(&path) || is_otlp(&path));
+    let credential_kind = match &credential {
+        Presented::None => "none",
+        Presented::Token(_) => "token",
+        Presented::Session(_) => "session",
+    };
     let authenticated = match credential {
         Presented::None => Ok(None),
         Presented::Token(secret) => sec.store.tokens.authenticate(&secret).await.map(Some),
@@ -344,6 +361,15 @@ pub async fn middleware(
     match authenticated {
         Ok(p) => caller.principal = p,
         Err(e) if e.is_unauthenticated() => {
+            // A wrong or expired token/session is an authentication failure on the record
+            // (and in the event stream, where Vigil's own rules watch for guessing); the
+            // secret itself is never written.
+            sec.credential_failures.fetch_add(1, Ordering::Relaxed);
+            let record = caller
+                .audit(AuditAction::LoginFailed, Outcome::Failure)
+                .with_target(format!("{method} {path}"))
+                .with_details(json!({ "credential": credential_kind }));
+            sec.audit.record(record).await;
             if rule.access != Access::Public {
                 // Splunk answers a bad token with 403 "Invalid token"; everything else 401.
                 let status = if is_hec(&path) {
@@ -466,6 +492,7 @@ mod tests {
             include_str!("detection_api.rs"),
             include_str!("shippers.rs"),
             include_str!("auth_api.rs"),
+            include_str!("otlp.rs"),
         ];
         let mut out = Vec::new();
         for src in sources {

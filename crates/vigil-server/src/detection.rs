@@ -197,6 +197,7 @@ const LIVE_SOURCES: &[&str] = &[
     "http",
     "elasticsearch-bulk",
     "splunk-hec",
+    "otlp",
 ];
 
 /// Vigil's own health event about a source (see rules/FORMATS.md, section vigil).

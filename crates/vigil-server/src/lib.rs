@@ -13,6 +13,7 @@ pub mod auth_api;
 pub mod config;
 pub mod detection;
 pub mod detection_api;
+pub mod otlp;
 pub mod pipeline;
 pub mod shippers;
 pub mod sources;
@@ -100,6 +101,20 @@ impl DataDir {
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> Result<()> {
     let syslog_offset = config.syslog_offset().map_err(anyhow::Error::msg)?;
+    // Syslog over TLS: certificate, key and client CA are checked before anything is opened.
+    let syslog_tls = match config.syslog_tls {
+        Some(_) => {
+            let acceptor = tls::syslog_acceptor(config.tls.as_ref())?;
+            let idle = config::parse_duration(&config.syslog_tls_idle_timeout)
+                .map_err(|e| anyhow::anyhow!("syslog_tls_idle_timeout: {e}"))?;
+            let timeouts = vigil_ingest::syslog_tls::TlsTimeouts {
+                idle: (!idle.is_zero()).then_some(idle),
+                ..Default::default()
+            };
+            Some((acceptor, timeouts))
+        }
+        None => None,
+    };
     let data = DataDir::open(&config.data_dir, &config)?;
     let reader = data.journal.reader();
     let public_key = data.journal.public_key_path();
@@ -175,6 +190,21 @@ pub async fn serve(config: Config) -> Result<()> {
             listener,
             pipeline.sink(),
             syslog_settings.clone(),
+            metrics.clone(),
+        )));
+    }
+    if let (Some(addr), Some((acceptor, timeouts))) = (config.syslog_tls, syslog_tls) {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen for syslog over TLS on {addr}"))?;
+        let mutual = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
+        tracing::info!(address = %listener.local_addr()?, mutual_tls = mutual, "listening for syslog over TLS");
+        tasks.push(tokio::spawn(vigil_ingest::syslog_tls::serve_tls(
+            listener,
+            acceptor,
+            pipeline.sink(),
+            syslog_settings.clone(),
+            timeouts,
             metrics.clone(),
         )));
     }
@@ -323,6 +353,7 @@ async fn open_security(
         audit,
         enabled: config.auth.enabled,
         tls: config.tls.is_some(),
+        credential_failures: Default::default(),
     }))
 }
 

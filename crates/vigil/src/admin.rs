@@ -81,7 +81,7 @@ enum TokensCommand {
         /// Additive grant (detection-engineer); repeatable
         #[arg(long = "grant")]
         grants: Vec<String>,
-        /// Bind to one ingest source: http, elasticsearch-bulk or splunk-hec
+        /// Bind to one ingest source: http, elasticsearch-bulk, splunk-hec or otlp
         #[arg(long)]
         source: Option<String>,
         /// Human label

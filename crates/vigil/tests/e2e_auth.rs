@@ -259,6 +259,37 @@ fn tokens_are_scoped_to_their_role_and_source() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status().as_u16(), 403, "HEC answers 403 'Invalid token'");
     assert_eq!(server.get_as("vgl_garbage", "/api/v1/search?q=*").0, 401);
+    // Both refusals are on the audit trail as failed authentications (never the secret)
+    // and counted in the metrics.
+    let auditor = create_token(&data, "audrey", "auditor", &[]);
+    let (status, failed) = server.get_as(&auditor, "/api/v1/audit?action=auth.login_failed");
+    assert_eq!(status, 200, "{failed}");
+    let records = failed["records"].as_array().cloned().unwrap_or_default();
+    let targets: Vec<&str> = records
+        .iter()
+        .filter(|r| r["details"]["credential"] == "token")
+        .filter_map(|r| r["target"].as_str())
+        .collect();
+    assert!(
+        targets.contains(&"POST /services/collector/event")
+            && targets.contains(&"GET /api/v1/search"),
+        "{failed}"
+    );
+    assert!(!failed.to_string().contains("vgl_garbage"), "{failed}");
+    assert!(!failed.to_string().contains(&hec_only), "{failed}");
+    let metrics = server
+        .client()
+        .get(server.url("/metrics"))
+        .bearer_auth(&auditor)
+        .send()
+        .and_then(|r| r.text())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let failures = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("vigil_auth_credential_failures_total "))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no credential failure metric:\n{metrics}"));
+    assert!(failures >= 2, "{failures}");
     // An admin can issue an ingest token for a shipper but not an analyst token.
     let admin = create_token(&data, "admin", "admin", &[]);
     let (status, created) = server.post_as(
