@@ -9,8 +9,9 @@
 //! -1), `process.pid` / `process.ppid`, `process.executable` (`exe`), `process.name`
 //! (`comm`), `process.title` (decoded `proctitle`), `process.args` (EXECVE `a0..`),
 //! `source.ip` (`addr` when an IP), `host.name` (`hostname` unless `?`), `user.name`
-//! (`acct`), `event.category` (authentication for USER_AUTH / USER_LOGIN, process for
-//! SYSCALL / EXECVE). The user-space `msg='...'` payload is unpacked into the same fields
+//! (`acct`), `event.category` / `event.type` (authentication for USER_AUTH / USER_ACCT /
+//! USER_LOGIN, session for USER_START / USER_END, iam for the account and group
+//! management records, process for SYSCALL / EXECVE / ANOM_ABEND). The user-space `msg='...'` payload is unpacked into the same fields
 //! (the outer record's keys win). Every raw key is kept, unquoted, under `auditd.data.*`.
 //!
 //! One kernel event is several records sharing the serial; [`join_audit_records`] merges
@@ -95,10 +96,26 @@ pub(crate) fn apply(message: &str, event: &mut Event) -> bool {
     if let Some(node) = node {
         ecs::set_domain(event, "host.name", &node);
     }
-    match record_type.as_str() {
-        "USER_AUTH" | "USER_LOGIN" => set_category(event, "authentication"),
-        "SYSCALL" | "EXECVE" => set_category(event, "process"),
-        _ => {}
+    let (category, types): (&str, &[&str]) = match record_type.as_str() {
+        "USER_AUTH" | "USER_ACCT" => ("authentication", &["info"]),
+        "USER_LOGIN" => ("authentication", &[]),
+        "USER_START" => ("session", &["start"]),
+        "USER_END" => ("session", &["end"]),
+        "ADD_USER" => ("iam", &["creation", "user"]),
+        "DEL_USER" => ("iam", &["deletion", "user"]),
+        "ADD_GROUP" => ("iam", &["creation", "group"]),
+        "DEL_GROUP" => ("iam", &["deletion", "group"]),
+        "USER_CHAUTHTOK" | "USER_MGMT" => ("iam", &["change", "user"]),
+        "GRP_MGMT" | "GRP_CHAUTHTOK" => ("iam", &["change", "group"]),
+        "ANOM_ABEND" => ("process", &["end"]),
+        "SYSCALL" | "EXECVE" => ("process", &[]),
+        _ => ("", &[]),
+    };
+    if !category.is_empty() {
+        set_category(event, category);
+    }
+    if !types.is_empty() {
+        ecs::set_array(event, "event.type", types);
     }
     let mut args: Vec<(usize, String)> = Vec::new();
     let mut raw = Map::new();
@@ -212,13 +229,17 @@ fn tokens(text: &str) -> Vec<(String, String, bool)> {
         }
         let after = &rest[word_end + 1..];
         let (value, quoted, next) = match after.chars().next() {
-            Some(q @ ('"' | '\'')) => match after[1..].find(q) {
-                Some(end) => (&after[1..1 + end], true, &after[end + 2..]),
-                None => (&after[1..], true, ""),
+            Some(q @ ('"' | '\'')) => match closing_quote(&after[1..], q) {
+                Some(end) => (
+                    unescape_quotes(&after[1..1 + end], q),
+                    true,
+                    &after[end + 2..],
+                ),
+                None => (unescape_quotes(&after[1..], q), true, ""),
             },
             _ => {
                 let end = after.find(char::is_whitespace).unwrap_or(after.len());
-                (&after[..end], false, &after[end..])
+                (after[..end].to_string(), false, &after[end..])
             }
         };
         let valid_key = !key.is_empty()
@@ -226,10 +247,29 @@ fn tokens(text: &str) -> Vec<(String, String, bool)> {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if valid_key {
-            out.push((key.to_string(), value.to_string(), quoted));
+            out.push((key.to_string(), value, quoted));
         }
         rest = next;
     }
+}
+
+/// Byte offset of the quote `q` closing a value, skipping backslash-escaped quotes
+/// (`msg="unit=x comm=\\"systemd\\""`, as some forwarders write user-space payloads).
+fn closing_quote(s: &str, q: char) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            c if c == q && !escaped => return Some(i),
+            _ => escaped = false,
+        }
+    }
+    None
+}
+
+/// A quoted value with its backslash-escaped quotes unescaped.
+fn unescape_quotes(s: &str, q: char) -> String {
+    s.replace(&format!("\\{q}"), &q.to_string())
 }
 
 /// Merges records that share `auditd.sequence` (one kernel event): the first record's

@@ -6,7 +6,11 @@
 //! `source.address`), `user_agent.original`, `user.name` (`userIdentity.userName`),
 //! `user.id` (`userIdentity.arn`, else `principalId`), `event.outcome` (failure when
 //! `errorCode` is present), `error.code` / `error.message`, `event.category` (iam for
-//! `iam.amazonaws.com`, authentication for `ConsoleLogin` and STS role / token calls).
+//! `iam.amazonaws.com`, authentication for `ConsoleLogin` and STS role / token calls),
+//! `event.type: [info]`. For an assumed role without `userName`, `user.name` is the
+//! session name of the ARN (`assumed-role/ROLE/SESSION`) and `user.roles` the role. Records
+//! inside Wazuh's AWS envelope (`{"aws": {"source": "cloudtrail", ...}}`) are unwrapped
+//! (`apply_envelope`).
 //!
 //! A whole CloudTrail file (`{"Records":[...]}`) on one line: with one record, the event
 //! is that record (mapped as above, `event.original` the whole line); with several, the
@@ -57,6 +61,17 @@ pub fn apply(event: &mut Event) -> bool {
     }
     if let Some(user) = get(event, "userIdentity.userName") {
         ecs::set_user(event, "user.name", &user);
+    } else if get(event, "userIdentity.type").as_deref() == Some("AssumedRole") {
+        // `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`: the session (often the person)
+        // is the user, the role goes to user.roles.
+        let arn = get(event, "userIdentity.arn").unwrap_or_default();
+        if let Some((role, session)) = arn
+            .split_once(":assumed-role/")
+            .and_then(|(_, rest)| rest.split_once('/'))
+        {
+            ecs::set_user(event, "user.name", session);
+            ecs::set_array(event, "user.roles", &[role]);
+        }
     }
     if let Some(id) =
         get(event, "userIdentity.arn").or_else(|| get(event, "userIdentity.principalId"))
@@ -99,7 +114,36 @@ pub fn apply(event: &mut Event) -> bool {
     if let Some(category) = category {
         event.set("event.category", Value::Array(vec![Value::from(category)]));
     }
+    event.set("event.type", Value::Array(vec![Value::from("info")]));
     true
+}
+
+/// A CloudTrail record as Wazuh's AWS module forwards it (`{"integration": "aws", "aws":
+/// {"source": "cloudtrail", <record fields>, "log_info": {...}}}`): the record is taken
+/// out of the envelope and mapped as above (`aws.log_info` and `aws.source` kept,
+/// `event.original` the whole line). Returns whether it was one.
+pub(crate) fn apply_envelope(event: &mut Event) -> bool {
+    if event.get_str("aws.source") != Some("cloudtrail") || event.get("aws.eventName").is_none() {
+        return false;
+    }
+    let mut map = std::mem::replace(event, Event::new()).into_map();
+    let original = map.get("event").and_then(|e| e.get("original")).cloned();
+    let mut inner = match map.remove("aws") {
+        Some(Value::Object(inner)) => inner,
+        _ => Map::new(),
+    };
+    let mut aws = Map::new();
+    for key in ["source", "log_info"] {
+        if let Some(v) = inner.remove(key) {
+            aws.insert(key.to_string(), v);
+        }
+    }
+    *event = Event::from_map(inner);
+    event.set("aws", Value::Object(aws));
+    if let Some(original) = original {
+        event.set("event.original", original);
+    }
+    apply(event)
 }
 
 /// For a `{"Records":[...]}` object: maps a single record in place, or marks a

@@ -2,38 +2,56 @@
 //! ([`syslog_body`]). Every step checks a cheap prefix or shape before running a parser.
 //!
 //! A line, in order:
+//! 0. `<?xml` / `<Event` with a `<System>` element: a rendered Windows event
+//!    ([`crate::windows_xml`]);
 //! 1. `{` (after blanks): a JSON object ([`crate::json`]);
 //! 2. `type=` / `node=` at the start and `audit(` in the line: a Linux audit record
 //!    ([`crate::auditd`]);
 //! 3. `CEF:` / `LEEF:` at the start: [`crate::cef`] / [`crate::leef`] (a broken record is a
 //!    parse failure, not tried as anything else);
-//! 4. `[` or `yyyy/mm/dd `: the Apache / nginx error logs ([`crate::web`]);
+//! 4. a PAN-OS CSV record after an optional `Mmm dd hh:mm:ss [host]` header
+//!    ([`crate::panos`]); a MySQL error log line or slow log record ([`crate::mysql`]), a
+//!    PostgreSQL csvlog line ([`crate::postgresql`]), a Redis log line ([`crate::redis`]); `[` or `yyyy/mm/dd `: the Apache / nginx error logs
+//!    ([`crate::web`]);
 //! 5. syslog, RFC 5424 or RFC 3164 ([`crate::syslog`]), whose message goes through
-//!    [`syslog_body`];
-//! 6. an access log line (`... [dd/Mmm/yyyy:HH:MM:SS +zzzz] "..." NNN ...`);
+//!    [`syslog_body`]; else a Cisco ASA line the firewall wrote itself
+//!    (`Mmm dd yyyy hh:mm:ss: %ASA-...`, [`crate::cisco_asa`]);
+//! 6. an access log line (`... [dd/Mmm/yyyy:HH:MM:SS +zzzz] "..." NNN ...`, or mod_ssl's
+//!    `[dd/Mmm/yyyy:HH:MM:SS +zzzz] IP TLSv1.2 CIPHER "..." NNN`);
 //! 7. a netfilter log line without syslog header (`IN=` and `OUT=` words);
 //! 8. a CEF / LEEF record after a short prefix (`ASM:CEF:0|...`, within the first 64 bytes);
 //! 9. key=value / logfmt ([`crate::kv`]);
 //! 10. otherwise the raw line tagged `_parse_failure`.
 //!
-//! A syslog message, in order: a CEF / LEEF record at its start or after a short prefix;
+//! A syslog message, in order: Juniper SRX structured data (`junos@...`,
+//! [`crate::juniper`]); a CEF / LEEF record at its start or after a short prefix;
 //! an audit record (program `audispd` / `auditd` / `audisp-syslog`, or a message starting
 //! with `type=` or the kernel's `audit: `);
-//! the per-program registry ([`crate::programs`], which includes the `kernel` firewall
-//! lines); web server lines for programs `nginx*`, `apache*`, `httpd*`; a netfilter line
-//! from any other program (its tag standing for the log prefix when there is none);
+//! a Cisco ASA tag (`%ASA-4-106023:`) or message; a rendered Windows / Sysmon for Linux
+//! event (`<Event>...`); a PAN-OS CSV record; the per-program registry
+//! ([`crate::programs`], which includes the `kernel` firewall lines); web server lines for
+//! programs `nginx*`, `apache*`, `httpd*`; a netfilter line from any other program (its
+//! tag standing for the log prefix when there is none);
 //! key=value. A message nothing recognises keeps the syslog fields and is not a failure.
 
 use vigil_core::Event;
 
 use crate::programs::{self, kernel};
-use crate::{add_failure, auditd, cef, json, kv, leef, raw_event, syslog, web, ParseContext};
+use crate::{
+    add_failure, auditd, cef, cisco_asa, json, juniper, kv, leef, mysql, panos, postgresql,
+    raw_event, redis, syslog, web, windows_xml, ParseContext,
+};
 
 /// How far into a line or message a `CEF:` / `LEEF:` marker is looked for.
 const MARKER_WINDOW: usize = 64;
 
 /// Auto-detects and parses one line (line ending stripped, valid UTF-8).
 pub(crate) fn line(text: &str, ctx: &ParseContext) -> Event {
+    if windows_xml::looks_like(text) {
+        if let Some(event) = windows_xml::parse(text) {
+            return event;
+        }
+    }
     if text.trim_start().starts_with('{') {
         return match json::parse(text) {
             Ok(event) => event,
@@ -48,6 +66,15 @@ pub(crate) fn line(text: &str, ctx: &ParseContext) -> Event {
     if let Some(event) = cef_or_leef(text, 0, ctx) {
         return event;
     }
+    if let Some(event) = panos::line(text, ctx) {
+        return event;
+    }
+    if let Some(event) = mysql::parse(text, ctx) {
+        return event;
+    }
+    if let Some(event) = postgresql::parse(text, ctx).or_else(|| redis::parse(text, ctx)) {
+        return event;
+    }
     let b = text.as_bytes();
     if let Some(event) = web::error_line(text, ctx) {
         return event;
@@ -56,10 +83,15 @@ pub(crate) fn line(text: &str, ctx: &ParseContext) -> Event {
         Ok(event) => return event,
         Err(why) => why,
     };
+    if let Some(event) = cisco_asa::line(text, ctx) {
+        return event;
+    }
     if b.first() != Some(&b'[') {
         if let Some(event) = web::access_line(text) {
             return event;
         }
+    } else if let Some(event) = web::ssl_request_line(text) {
+        return event;
     }
     if let Some(event) = firewall_line(text) {
         return event;
@@ -130,6 +162,9 @@ pub(crate) fn syslog_body(
     ctx: &ParseContext,
     event: &mut Event,
 ) {
+    if juniper::apply(event) {
+        return;
+    }
     if message.is_empty() {
         return;
     }
@@ -150,6 +185,15 @@ pub(crate) fn syslog_body(
         && message.contains("audit(")
         && auditd::apply(message, event)
     {
+        return;
+    }
+    if cisco_asa::apply_syslog(appname, message, event) {
+        return;
+    }
+    if windows_xml::apply_syslog(message, event) {
+        return;
+    }
+    if panos::apply(message, ctx, event) {
         return;
     }
     if programs::normalise(program, appname, message, event) {

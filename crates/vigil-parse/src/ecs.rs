@@ -92,6 +92,25 @@ pub(crate) fn set_array(event: &mut Event, path: &str, values: &[&str]) {
     event.set(path, Value::Array(values));
 }
 
+/// A JSON scalar as text: strings as they are, numbers and booleans written out (`42`,
+/// `true`); `None` for null, arrays and objects.
+pub(crate) fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The scalar at `path` of `event` as text (see [`scalar`]), unless empty or `-`.
+pub(crate) fn text_at(event: &Event, path: &str) -> Option<String> {
+    event
+        .get(path)
+        .and_then(scalar)
+        .filter(|s| present(s.trim()))
+}
+
 /// IANA protocol numbers of the common transports.
 const PROTOCOLS: [(&str, u8); 11] = [
     ("icmp", 1),

@@ -1,14 +1,26 @@
 //! JSON lines (NDJSON): one JSON object per line becomes the event as is, dotted keys
 //! expanded. `event.original` is set to the line unless the object has one, and a
 //! parseable `@timestamp` is normalised to RFC 3339 UTC with millisecond precision.
-//! AWS CloudTrail records ([`crate::cloudtrail`]) and GitHub audit log events
-//! ([`crate::github`]) keep their fields and get ECS fields added.
+//! AWS CloudTrail records ([`crate::cloudtrail`]), GitHub and GitLab audit events
+//! ([`crate::github`], [`crate::gitlab`]), Dependency-Track notifications
+//! ([`crate::dependency_track`]) and Vigil's own `vigil.pki/1` and `vigil.device/1`
+//! formats ([`crate::pki`], [`crate::device_fleet`]) keep their fields and get ECS fields
+//! added (the first that recognises the object wins). Suricata EVE records
+//! ([`crate::suricata`]), Zeek JSON logs ([`crate::zeek`]), Azure activity log records
+//! ([`crate::azure`]), Google Cloud audit log entries ([`crate::gcp_audit`]) and
+//! CrowdStrike Falcon streaming API events ([`crate::crowdstrike`]) are moved under
+//! `suricata.eve` / `zeek.<log>` / `azure.activitylogs` / `gcp.audit` / `crowdstrike.*` with
+//! ECS added next to them, as are S3 / ELB access logs forwarded by Wazuh
+//! ([`crate::aws_access`]).
 
 use serde_json::{Map, Value};
 use vigil_core::Event;
 
 use crate::error::JsonError;
-use crate::{cloudtrail, github, time};
+use crate::{
+    aws_access, azure, cloudtrail, crowdstrike, dependency_track, device_fleet, gcp_audit, github,
+    gitlab, pki, suricata, time, zeek,
+};
 
 /// Parses a JSON object line into an event.
 pub fn parse(text: &str) -> Result<Event, JsonError> {
@@ -16,9 +28,20 @@ pub fn parse(text: &str) -> Result<Event, JsonError> {
     let mut event = Event::from_map(map);
     event.set_default("event.original", text);
     normalise_timestamp(&mut event);
-    if !cloudtrail::apply(&mut event) && !cloudtrail::apply_file(&mut event) {
-        github::apply(&mut event);
-    }
+    let _recognised = cloudtrail::apply(&mut event)
+        || cloudtrail::apply_file(&mut event)
+        || cloudtrail::apply_envelope(&mut event)
+        || github::apply(&mut event)
+        || gitlab::apply(&mut event)
+        || dependency_track::apply(&mut event)
+        || pki::apply(&mut event)
+        || device_fleet::apply(&mut event)
+        || suricata::apply(&mut event)
+        || zeek::apply(&mut event)
+        || azure::apply(&mut event)
+        || gcp_audit::apply(&mut event)
+        || crowdstrike::apply(&mut event)
+        || aws_access::apply(&mut event);
     Ok(event)
 }
 

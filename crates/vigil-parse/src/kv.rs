@@ -20,7 +20,7 @@
 //! | --- | --- |
 //! | `src` `src_ip` `srcip` `source_ip` `source` `client_ip` | `source.ip` (IP addresses only) |
 //! | `dst` `dst_ip` `dstip` `dest` `dest_ip` `destination_ip` `destination` | `destination.ip` (IP addresses only) |
-//! | `src_port` `sport` `spt` `source_port` / `dst_port` `dport` `dpt` `dest_port` `destination_port` | `source.port` / `destination.port` |
+//! | `src_port` `srcport` `sport` `spt` `source_port` / `dst_port` `dstport` `dport` `dpt` `dest_port` `destination_port` | `source.port` / `destination.port` |
 //! | `user` `username` `user_name` `usr` | `user.name` (+ `related.user`) |
 //! | `msg` `message` | `message` (otherwise the whole line or syslog message) |
 //! | `level` `lvl` `severity` `loglevel` `log_level` | `log.level` |
@@ -28,6 +28,9 @@
 //! | `proto` `protocol` | `network.transport` (lower case), `network.iana_number` |
 //! | `action` | `event.action` |
 //! | `pid` (a number) | `process.pid` (unless the syslog header gave one) |
+//!
+//! FortiGate logs (`devid`, `logid` and `type` present) and SonicWall logs (`id`, `sn`, `m`)
+//! get their vendor mapping on top (`fortinet`, `sonicwall` modules).
 
 use std::borrow::Cow;
 
@@ -149,6 +152,8 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Option<Event> {
     event.set("message", text);
     event.set("event.kind", "event");
     apply_pairs(&pairs, ctx, &mut event);
+    let _vendor =
+        crate::fortinet::apply(&mut event, ctx) || crate::sonicwall::apply(&mut event, ctx);
     Some(event)
 }
 
@@ -157,6 +162,7 @@ pub(crate) fn apply(message: &str, ctx: &ParseContext, event: &mut Event) -> boo
     match pairs(message) {
         Some(pairs) => {
             apply_pairs(&pairs, ctx, event);
+            let _vendor = crate::fortinet::apply(event, ctx) || crate::sonicwall::apply(event, ctx);
             true
         }
         None => false,
@@ -182,10 +188,10 @@ fn apply_pairs(pairs: &[(&str, Cow<'_, str>)], ctx: &ParseContext, event: &mut E
             "dst" | "dst_ip" | "dstip" | "dest" | "dest_ip" | "destination_ip" | "destination" => {
                 set_ip(event, "destination", value);
             }
-            "src_port" | "sport" | "spt" | "source_port" => {
+            "src_port" | "srcport" | "sport" | "spt" | "source_port" => {
                 set_port(event, "source.port", value);
             }
-            "dst_port" | "dport" | "dpt" | "dest_port" | "destination_port" => {
+            "dst_port" | "dstport" | "dport" | "dpt" | "dest_port" | "destination_port" => {
                 set_port(event, "destination.port", value);
             }
             "user" | "username" | "user_name" | "usr" => set_user(event, "user.name", value),

@@ -1,7 +1,9 @@
 //! Vigil's decoders: turn one received line or message into an ECS [`Event`].
 //!
 //! [`parse_line`] auto-detects the format: a JSON object (AWS CloudTrail records
-//! ([`cloudtrail`]) and GitHub audit log events ([`github`]) get ECS added), a Linux
+//! ([`cloudtrail`]), GitHub and GitLab audit events ([`github`], [`gitlab`]),
+//! Dependency-Track notifications ([`dependency_track`]), and Vigil's documented PKI /
+//! signing ([`pki`]) and device-fleet ([`device_fleet`]) formats get ECS added), a Linux
 //! audit record ([`auditd`]), CEF ([`cef`]), LEEF ([`leef`]),
 //! the Apache / nginx error logs, syslog RFC 5424 or RFC 3164, an nginx / Apache access
 //! log line ([`web`]), a Linux firewall line ([`programs::kernel`]), key=value / logfmt
@@ -12,29 +14,59 @@
 //! CEF / LEEF, the per-program registry ([`programs`]), web servers by program name,
 //! firewall lines, key=value.
 //!
+//! Vendor formats (each module says what it owns): Suricata EVE ([`suricata`]), Zeek JSON
+//! ([`zeek`]), Azure activity ([`azure`]), GCP audit ([`gcp_audit`]), CrowdStrike Falcon
+//! ([`crowdstrike`]) and AWS S3 / ELB access records ([`aws_access`]) inside the JSON
+//! parser; rendered Windows Event XML ([`windows_xml`]); Cisco ASA ([`cisco_asa`]), Juniper
+//! SRX, PAN-OS, FortiGate and SonicWall firewalls; MySQL, PostgreSQL and Redis logs.
+//! `tests/conformance.rs` compares all of them with third-party goldens
+//! (`docs/ecs-differences.md`).
+//!
 //! Parsers never panic and never drop input: every syslog or raw event keeps the full
 //! line in `event.original` and has a `message` (a JSON object is taken as sent: it gets
 //! `event.original` unless it has one, and a `message` only if it has one). They set
 //! `@timestamp` only from the content (RFC 3339, UTC, milliseconds); the caller assigns
 //! ids, `event.ingested`, `log.source` and the receive-time fallback. Each format keeps
 //! its native fields under its own name (`auditd.data.*`, `cef.*`, `leef.*`, `kv.*`, `iptables.*`,
-//! `access_log.*`, `apache.error.*`, `nginx.error.*`, `log.syslog.*`) next to ECS.
+//! `access_log.*`, `apache.error.*`, `nginx.error.*`, `log.syslog.*`, `logind.*`,
+//! `shadow_utils.*`; JSON sources keep their objects as sent) next to ECS.
 
 pub mod auditd;
+pub mod aws_access;
+pub mod azure;
 pub mod cef;
+pub mod cisco_asa;
 pub mod cloudtrail;
+pub mod crowdstrike;
+pub mod dependency_track;
 mod detect;
+pub mod device_fleet;
 mod ecs;
+mod envelope;
 pub mod error;
+mod fortinet;
+pub mod gcp_audit;
 pub mod github;
+pub mod gitlab;
 pub mod json;
+mod juniper;
 pub mod kv;
 pub mod leef;
+mod mysql;
+mod panos;
+pub mod pki;
+mod postgresql;
 pub mod programs;
+mod redis;
+mod sonicwall;
+pub mod suricata;
 pub mod syslog;
 mod time;
 pub mod web;
 pub mod windows;
+mod windows_security;
+pub mod windows_xml;
+pub mod zeek;
 
 use std::borrow::Cow;
 

@@ -56,8 +56,8 @@ fn skip_spaces(b: &[u8], pos: &mut usize) -> usize {
 }
 
 /// Parses `Mmm dd hh:mm:ss[.frac]` (day space- or zero-padded, optionally `Mmm dd yyyy
-/// hh:mm:ss`) at the start of `b`. Returns the timestamp and the bytes consumed; the
-/// timestamp must be followed by a space or the end.
+/// hh:mm:ss`, optionally ending with a `:`) at the start of `b`. Returns the timestamp and
+/// the bytes consumed; the timestamp must be followed by a space or the end.
 pub(crate) fn parse_bsd(b: &[u8]) -> Option<(BsdTimestamp, usize)> {
     let month = month_of(b)?;
     let mut pos = 3;
@@ -86,6 +86,11 @@ pub(crate) fn parse_bsd(b: &[u8]) -> Option<(BsdTimestamp, usize)> {
     if b.get(pos) == Some(&b'.') && b.get(pos + 1).is_some_and(u8::is_ascii_digit) {
         pos += 1;
         nanos = fraction_nanos(b, &mut pos);
+    }
+    // A colon right after the time (`Mar  7 19:06:53: host`, Cisco's `... 2008 19:06:53:`)
+    // belongs to the timestamp.
+    if b.get(pos) == Some(&b':') && matches!(b.get(pos + 1), None | Some(b' ')) {
+        pos += 1;
     }
     match b.get(pos) {
         None | Some(b' ') => {}

@@ -8,7 +8,9 @@
 //! lists become a `Data` array). ECS fields are added next to them: `@timestamp` (from
 //! `TimeCreated`), `event.code`, `event.provider`, `host.name`, `winlog.*`, and for a few
 //! well-known events (4624/4625 logons, 4688 and Sysmon 1 process creation) the
-//! `event.category` / `event.outcome` / `user.name` / `source.ip` / `process.*` fields.
+//! `event.category` / `event.outcome` / `user.name` / `source.ip` / `process.*` fields;
+//! the `windows_security` module then adds the ECS categorisation of the Security, Sysmon and
+//! PowerShell events by id. The rendered XML form is read by [`crate::windows_xml`].
 //! `event.original` is the record's JSON text.
 
 use serde_json::{Map, Value};
@@ -219,6 +221,9 @@ fn add_ecs(event: &mut Event) {
             }
         }
         _ => {}
+    }
+    if let Some(id) = event_id.as_deref().and_then(|id| id.parse::<u64>().ok()) {
+        crate::windows_security::apply(event, id, provider.as_deref());
     }
 }
 

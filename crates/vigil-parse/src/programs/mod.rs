@@ -12,9 +12,12 @@
 //! registered here; formats that are not tied to one program (CEF, LEEF, web servers,
 //! key=value) are detected around this registry by the crate's format detection.
 
+pub mod accounts;
 pub mod kernel;
+pub mod logind;
 pub mod pam;
 pub mod sshd;
+pub mod su;
 pub mod sudo;
 
 use std::net::IpAddr;
@@ -46,16 +49,21 @@ pub const REGISTRY: &[ProgramParser] = &[
         parse: sudo::parse,
     },
     ProgramParser {
+        programs: &["su"],
+        parse: su::parse,
+    },
+    ProgramParser {
+        programs: &["systemd-logind"],
+        parse: logind::parse,
+    },
+    ProgramParser {
         programs: &[
-            "su",
-            "login",
-            "gdm",
-            "gdm-password",
-            "systemd-logind",
-            "cron",
-            "CRON",
-            "crond",
+            "useradd", "usermod", "userdel", "groupadd", "groupdel", "passwd", "chage", "gpasswd",
         ],
+        parse: accounts::parse,
+    },
+    ProgramParser {
+        programs: &["login", "gdm", "gdm-password", "cron", "CRON", "crond"],
         parse: pam::parse,
     },
 ];

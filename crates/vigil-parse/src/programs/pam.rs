@@ -14,7 +14,7 @@
 
 use vigil_core::Event;
 
-use super::{categorise, set_source_address, set_user};
+use super::{categorise, push_related, set_source_address, set_user};
 
 /// Recognises a message from any program that starts with `pam_unix(svc:type): ` or
 /// `PAM `, or a bare body (see [`parse_body`]).
@@ -54,6 +54,9 @@ pub fn parse_body(body: &str, event: &mut Event) -> bool {
     } else if let Some(rest) = body.strip_prefix("session opened for user ") {
         categorise(event, "session", "start", "session_opened", Some("success"));
         set_user(event, session_user(rest));
+        if let Some(invoker) = invoking_user(rest) {
+            push_related(event, "related.user", invoker);
+        }
         true
     } else if let Some(rest) = body.strip_prefix("session closed for user ") {
         categorise(event, "session", "end", "session_closed", Some("success"));
@@ -71,6 +74,14 @@ fn session_user(rest: &str) -> &str {
         .map_or(rest, |(user, _)| user)
         .trim();
     user.split_once('(').map_or(user, |(name, _)| name)
+}
+
+/// `root(uid=0) by alice(uid=1000)` -> `alice`, the user who opened the session (kept in
+/// `related.user`); `None` for `by (uid=0)`.
+fn invoking_user(rest: &str) -> Option<&str> {
+    let (_, by) = rest.split_once(" by ")?;
+    let name = by.split_once('(').map_or(by, |(name, _)| name).trim();
+    (!name.is_empty()).then_some(name)
 }
 
 /// `logname= uid=0 euid=0 tty=ssh ruser= rhost=IP  user=X`

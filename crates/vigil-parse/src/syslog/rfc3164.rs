@@ -31,6 +31,11 @@ pub(super) fn parse<'a>(
     pri: Option<u8>,
     ctx: &ParseContext,
 ) -> Result<Header<'a>, SyslogError> {
+    // Some senders put a space between `<PRI>` and the timestamp.
+    let rest = match (pri, rest.strip_prefix(' ')) {
+        (Some(_), Some(trimmed)) if timestamp(trimmed, ctx).is_ok() => trimmed,
+        _ => rest,
+    };
     match timestamp(rest, ctx) {
         Ok((t, len)) => {
             let (hostname, tag, message) = split_host_tag(rest.get(len..).unwrap_or(""));
@@ -285,5 +290,27 @@ mod tests {
             split_host_tag(" CEF:0|V|P|1|s|a name|5|"),
             (None, None, "CEF:0|V|P|1|s|a name|5|")
         );
+    }
+
+    #[test]
+    fn colon_after_time_and_space_after_pri() {
+        let ctx = ParseContext::new(chrono::DateTime::UNIX_EPOCH);
+        for rest in [
+            "Mar 7 2008 19:06:53: example tag: text",
+            "Mar 7 19:06:53: example tag: text",
+            " Mar  7 19:06:53 example tag: text",
+        ] {
+            let header = parse(rest, Some(38), &ctx);
+            let header = header.unwrap_or_else(|e| panic!("{rest}: {e}"));
+            assert_eq!(header.hostname, Some("example"), "{rest}");
+            assert_eq!(header.program, Some("tag"), "{rest}");
+            assert_eq!(header.message, "text", "{rest}");
+            assert!(header.timestamp.is_some(), "{rest}");
+        }
+        // The ASA's own format: no host, the message id as the tag.
+        let header = parse("Jun 08 2020 12:59:57: %ASA-4-722037: Group <G>", None, &ctx);
+        let header = header.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(header.hostname, None);
+        assert_eq!(header.appname, Some("%ASA-4-722037"));
     }
 }

@@ -19,6 +19,10 @@
 //! entry), `ident` (unless `-`), `request` (the raw request when it is not
 //! `METHOD target [HTTP/x]`, e.g. `-` or a TLS handshake), `extra` (further fields after
 //! the user agent, e.g. nginx's `"$http_x_forwarded_for"`).
+//!
+//! mod_ssl's default `ssl_request_log` (`[time] CLIENT PROTOCOL CIPHER "REQUEST" BYTES`) is
+//! decoded too (`decode_ssl_request`), adding `tls.cipher`, `tls.version` and
+//! `tls.version_protocol`.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -48,6 +52,8 @@ pub(crate) struct Access<'a> {
     referrer: Option<Cow<'a, str>>,
     agent: Option<Cow<'a, str>>,
     extra: Vec<Cow<'a, str>>,
+    /// mod_ssl's `ssl_request_log`: (`SSL_PROTOCOL`, `SSL_CIPHER`).
+    tls: Option<(&'a str, &'a str)>,
 }
 
 /// Decodes `line` when it is an access log line.
@@ -145,6 +151,43 @@ pub(crate) fn decode(line: &str) -> Option<Access<'_>> {
         referrer,
         agent,
         extra: fields.collect(),
+        tls: None,
+    })
+}
+
+/// Decodes mod_ssl's default `ssl_request_log` line:
+/// `[dd/Mmm/yyyy:HH:MM:SS +zzzz] CLIENT PROTOCOL CIPHER "REQUEST" BYTES`.
+pub(crate) fn decode_ssl_request(line: &str) -> Option<Access<'_>> {
+    let b = line.as_bytes();
+    if b.first() != Some(&b'[') {
+        return None;
+    }
+    let (time, len) = time::parse_clf(&b[1..])?;
+    if b.get(1 + len) != Some(&b']') {
+        return None;
+    }
+    let rest = line.get(2 + len..)?;
+    let mut words = rest.split_ascii_whitespace();
+    let (client, protocol, cipher) = (words.next()?, words.next()?, words.next()?);
+    let start = line.find(" \"")? + 1;
+    let (request, end) = quoted(line, start)?;
+    let bytes = match line.get(end..)?.trim() {
+        "-" => None,
+        s if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => Some(s.parse().ok()?),
+        _ => return None,
+    };
+    Some(Access {
+        clients: vec![client],
+        ident: "-",
+        user: "-",
+        time,
+        request,
+        status: None,
+        bytes,
+        referrer: None,
+        agent: None,
+        extra: Vec::new(),
+        tls: Some((protocol, cipher)),
     })
 }
 
@@ -197,6 +240,16 @@ impl Access<'_> {
         if !self.extra.is_empty() {
             let extra = self.extra.iter().map(|e| Value::from(e.as_ref())).collect();
             event.set("access_log.extra", Value::Array(extra));
+        }
+        if let Some((protocol, cipher)) = self.tls {
+            set_str(event, "tls.cipher", cipher);
+            let version = [("TLSv", "tls"), ("SSLv", "ssl")]
+                .iter()
+                .find_map(|(p, name)| protocol.strip_prefix(p).map(|v| (v, *name)));
+            if let Some((version, name)) = version {
+                set_str(event, "tls.version", version);
+                event.set("tls.version_protocol", name);
+            }
         }
     }
 }

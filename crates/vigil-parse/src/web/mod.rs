@@ -80,6 +80,12 @@ pub(crate) fn access_line(text: &str) -> Option<Event> {
     Some(new_event(text, |event| line.apply(event)))
 }
 
+/// A standalone mod_ssl `ssl_request_log` line (`[time] CLIENT PROTOCOL CIPHER "REQUEST" BYTES`).
+pub(crate) fn ssl_request_line(text: &str) -> Option<Event> {
+    let line = access::decode_ssl_request(text)?;
+    Some(new_event(text, |event| line.apply(event)))
+}
+
 fn new_event(text: &str, apply: impl FnOnce(&mut Event)) -> Event {
     let mut event = Event::new();
     event.set("event.original", text);
