@@ -41,7 +41,9 @@ pub struct DetectConfig {
     /// How far behind the newest event time an event may arrive and still count in
     /// correlation windows.
     pub allowed_lateness_secs: i64,
-    /// Event ids kept per correlation window (the alert's evidence).
+    /// Event ids kept per correlation window (the alert's evidence, newest last). rsigma
+    /// reserves room for up to 64 of them in every active window, so this sets most of a
+    /// correlation group's memory (about 32 bytes each).
     pub max_correlation_events: usize,
     /// Correlation groups kept before the oldest are evicted.
     pub max_state_entries: usize,
@@ -57,7 +59,7 @@ impl Default for DetectConfig {
         Self {
             placeholders: BTreeMap::new(),
             allowed_lateness_secs: 300,
-            max_correlation_events: 100,
+            max_correlation_events: 32,
             max_state_entries: 200_000,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             cross_rule_prefilter: true,

@@ -139,6 +139,11 @@ pub struct DetectSettings {
     /// A live source (syslog host, HTTP sender) that sent before and has been silent this
     /// long raises Vigil's own `source-silent` event ("0s" turns the monitor off).
     pub silence_threshold: String,
+    /// Event ids kept per correlation window as the alert's evidence (the newest); the
+    /// alert still counts every event. Each active window reserves room for these.
+    pub max_correlation_events: usize,
+    /// Correlation windows (rule × group key) kept before the stalest are evicted.
+    pub max_correlation_groups: usize,
 }
 
 impl Default for DetectSettings {
@@ -151,6 +156,8 @@ impl Default for DetectSettings {
             placeholders: Default::default(),
             watch: true,
             silence_threshold: "15m".into(),
+            max_correlation_events: vigil_detect::DetectConfig::default().max_correlation_events,
+            max_correlation_groups: vigil_detect::DetectConfig::default().max_state_entries,
         }
     }
 }

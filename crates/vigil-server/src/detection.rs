@@ -114,6 +114,8 @@ impl DetectionSettings {
             config: DetectConfig {
                 placeholders: settings.placeholders.clone(),
                 allowed_lateness_secs: lateness.as_secs() as i64,
+                max_correlation_events: settings.max_correlation_events.max(1),
+                max_state_entries: settings.max_correlation_groups.max(1),
                 ..DetectConfig::default()
             },
             watch: settings.watch,
