@@ -26,7 +26,7 @@
 use crate::metrics::IngestMetrics;
 use crate::pipeline::{AckError, Batch, Sink};
 use crate::source::{finalize, SourceInfo};
-use crate::syslog::SyslogSettings;
+use crate::syslog::{accept_connections, SyslogSettings};
 use chrono::Utc;
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -34,7 +34,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot};
 use vigil_core::Event;
 use vigil_parse::{parse_syslog, ParseContext};
 
@@ -286,26 +286,12 @@ pub async fn serve_relp(
     settings: SyslogSettings,
     metrics: Arc<IngestMetrics>,
 ) {
-    let slots = Arc::new(Semaphore::new(settings.max_connections));
-    loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let (stream, peer) = match listener.accept().await {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(error = %e, "RELP accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        if sink.is_closed() {
-            return;
-        }
+    let max = settings.max_connections;
+    accept_connections(listener, &sink.clone(), max, "RELP", |stream, peer| {
         let sink = sink.clone();
         let settings = settings.clone();
         let metrics = metrics.clone();
-        tokio::spawn(async move {
+        async move {
             IngestMetrics::add(&metrics.relp_connections, 1);
             if let Err(e) = serve_connection(stream, peer, sink, &settings, &metrics).await {
                 tracing::debug!(%peer, error = %e, "RELP connection ended with an error");
@@ -313,9 +299,9 @@ pub async fn serve_relp(
             metrics
                 .relp_connections
                 .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-            drop(permit);
-        });
-    }
+        }
+    })
+    .await;
 }
 
 async fn write_replies(

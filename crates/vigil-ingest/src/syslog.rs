@@ -11,7 +11,7 @@ use chrono::{FixedOffset, Utc};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc::error::TrySendError, Semaphore};
 use vigil_core::Event;
 use vigil_parse::{parse_syslog, ParseContext};
@@ -137,14 +137,21 @@ fn trim_frame(bytes: &[u8]) -> &[u8] {
     &bytes[..end]
 }
 
-/// Accepts syslog TCP connections until the sink closes.
-pub async fn serve_tcp(
+/// Accepts TCP connections until the sink closes, at most `max_connections` at once, and
+/// runs `handle` for each on its own task; the connection's slot is freed when it returns.
+/// An accept error (out of file descriptors, …) is logged as `"<what> accept failed"` and
+/// retried, never ending the listener.
+pub(crate) async fn accept_connections<F, Fut>(
     listener: TcpListener,
-    sink: Sink,
-    settings: SyslogSettings,
-    metrics: Arc<IngestMetrics>,
-) {
-    let slots = Arc::new(Semaphore::new(settings.max_connections));
+    sink: &Sink,
+    max_connections: usize,
+    what: &'static str,
+    mut handle: F,
+) where
+    F: FnMut(TcpStream, SocketAddr) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let slots = Arc::new(Semaphore::new(max_connections));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
             return;
@@ -152,7 +159,7 @@ pub async fn serve_tcp(
         let (stream, peer) = match listener.accept().await {
             Ok(v) => v,
             Err(e) => {
-                tracing::warn!(error = %e, "syslog TCP accept failed");
+                tracing::warn!(error = %e, "{what} accept failed");
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             }
@@ -160,26 +167,49 @@ pub async fn serve_tcp(
         if sink.is_closed() {
             return;
         }
-        let sink = sink.clone();
-        let settings = settings.clone();
-        let metrics = metrics.clone();
+        let connection = handle(stream, peer);
         tokio::spawn(async move {
-            IngestMetrics::add(&metrics.tcp_connections, 1);
-            let source = SourceInfo::network("syslog-tcp", peer);
-            let conn = StreamContext {
-                source: &source,
-                fields: &[],
-                idle_timeout: None,
-            };
-            if let Err(e) = serve_stream(stream, &conn, sink, &settings, &metrics).await {
-                tracing::debug!(%peer, error = %e, "syslog TCP connection ended with an error");
-            }
-            metrics
-                .tcp_connections
-                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            connection.await;
             drop(permit);
         });
     }
+}
+
+/// Accepts syslog TCP connections until the sink closes.
+pub async fn serve_tcp(
+    listener: TcpListener,
+    sink: Sink,
+    settings: SyslogSettings,
+    metrics: Arc<IngestMetrics>,
+) {
+    let max = settings.max_connections;
+    accept_connections(
+        listener,
+        &sink.clone(),
+        max,
+        "syslog TCP",
+        |stream, peer| {
+            let sink = sink.clone();
+            let settings = settings.clone();
+            let metrics = metrics.clone();
+            async move {
+                IngestMetrics::add(&metrics.tcp_connections, 1);
+                let source = SourceInfo::network("syslog-tcp", peer);
+                let conn = StreamContext {
+                    source: &source,
+                    fields: &[],
+                    idle_timeout: None,
+                };
+                if let Err(e) = serve_stream(stream, &conn, sink, &settings, &metrics).await {
+                    tracing::debug!(%peer, error = %e, "syslog TCP connection ended with an error");
+                }
+                metrics
+                    .tcp_connections
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        },
+    )
+    .await;
 }
 
 /// What one stream connection (TCP or TLS) adds to the reading of its frames.

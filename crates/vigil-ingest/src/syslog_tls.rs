@@ -16,14 +16,13 @@
 use crate::metrics::IngestMetrics;
 use crate::pipeline::Sink;
 use crate::source::SourceInfo;
-use crate::syslog::{serve_stream, StreamContext, SyslogSettings};
+use crate::syslog::{accept_connections, serve_stream, StreamContext, SyslogSettings};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio_rustls::rustls::ServerConnection;
 use tokio_rustls::TlsAcceptor;
 
@@ -57,29 +56,14 @@ pub async fn serve_tls(
     timeouts: TlsTimeouts,
     metrics: Arc<IngestMetrics>,
 ) {
-    let slots = Arc::new(Semaphore::new(settings.max_connections));
-    loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let (stream, peer) = match listener.accept().await {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(error = %e, "syslog TLS accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        if sink.is_closed() {
-            return;
-        }
+    let max = settings.max_connections;
+    accept_connections(listener, &sink.clone(), max, "syslog TLS", |stream, peer| {
         let acceptor = acceptor.clone();
         let sink = sink.clone();
         let settings = settings.clone();
         let timeouts = timeouts.clone();
         let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
+        async move {
             let tls = match tokio::time::timeout(timeouts.handshake, acceptor.accept(stream)).await
             {
                 Ok(Ok(tls)) => tls,
@@ -109,8 +93,9 @@ pub async fn serve_tls(
                 tracing::debug!(%peer, error = %e, "syslog TLS connection ended with an error");
             }
             metrics.tls_connections.fetch_sub(1, Ordering::Relaxed);
-        });
-    }
+        }
+    })
+    .await;
 }
 
 /// The ECS fields every event of a TLS connection gets when the client presented a
