@@ -23,32 +23,26 @@ pub struct Event {
 impl Event {
     /// An empty event.
     pub fn new() -> Self {
-        Self::default()
+        // Room for a typical event's top-level keys, so building one does not regrow
+        // (and, with serde_json's `preserve_order`, rehash) the map several times.
+        Self {
+            fields: Map::with_capacity(16),
+        }
     }
 
     /// Wraps an existing JSON object. Keys containing dots are expanded into nested
     /// objects so that `{"source.ip": "1.2.3.4"}` and `{"source": {"ip": "1.2.3.4"}}`
     /// are the same event.
     pub fn from_map(map: Map<String, Value>) -> Self {
+        // Nothing to expand: the object is already the event (same keys, same order).
+        if !has_dotted_key(&map) {
+            return Self { fields: map };
+        }
         let mut event = Event::new();
         for (key, value) in map {
-            event.merge(&key, value);
+            merge_into(&mut event.fields, &key, value);
         }
         event
-    }
-
-    fn merge(&mut self, path: &str, value: Value) {
-        match value {
-            Value::Object(inner) => {
-                if inner.is_empty() {
-                    self.set(path, Value::Object(Map::new()));
-                }
-                for (k, v) in inner {
-                    self.merge(&format!("{path}.{k}"), v);
-                }
-            }
-            other => self.set(path, other),
-        }
     }
 
     /// The underlying JSON object.
@@ -63,13 +57,13 @@ impl Event {
 
     /// Looks up a dotted path (`source.ip`) through nested objects.
     pub fn get(&self, path: &str) -> Option<&Value> {
-        let mut parts = path.split('.');
-        let first = parts.next()?;
-        let mut current = self.fields.get(first)?;
-        for part in parts {
-            current = current.as_object()?.get(part)?;
+        let mut map = &self.fields;
+        let mut rest = path;
+        while let Some((part, tail)) = split_dot(rest) {
+            map = map.get(part)?.as_object()?;
+            rest = tail;
         }
-        Some(current)
+        map.get(rest)
     }
 
     /// The string value at `path`, if it is a string.
@@ -80,23 +74,19 @@ impl Event {
     /// Sets a dotted path, creating intermediate objects. A non-object value in the
     /// way is replaced by an object (the later, more specific field wins).
     pub fn set(&mut self, path: &str, value: impl Into<Value>) {
-        let value = value.into();
-        let mut parts = path.split('.').peekable();
-        let mut map = &mut self.fields;
-        while let Some(part) = parts.next() {
-            if parts.peek().is_none() {
-                map.insert(part.to_string(), value);
-                return;
-            }
-            // Look up before inserting so an existing level costs no key allocation.
-            if !matches!(map.get(part), Some(Value::Object(_))) {
-                map.insert(part.to_string(), Value::Object(Map::new()));
-            }
-            map = match map.get_mut(part) {
-                Some(Value::Object(inner)) => inner,
-                _ => unreachable!("the level was just made an object"),
-            };
+        let (parent, last) = parent_of(&mut self.fields, path);
+        parent.insert(last.to_string(), value.into());
+    }
+
+    /// The value at a dotted path, mutably (to extend an array or object in place).
+    pub fn get_mut(&mut self, path: &str) -> Option<&mut Value> {
+        let mut parts = path.split('.');
+        let first = parts.next()?;
+        let mut current = self.fields.get_mut(first)?;
+        for part in parts {
+            current = current.as_object_mut()?.get_mut(part)?;
         }
+        Some(current)
     }
 
     /// Sets `path` only when it is not already present.
@@ -210,6 +200,72 @@ impl Event {
     }
 }
 
+/// The object holding the last part of a dotted `path`, creating intermediate objects
+/// (a non-object value in the way is replaced by an object), and that last part.
+fn parent_of<'a, 'p>(
+    mut map: &'a mut Map<String, Value>,
+    path: &'p str,
+) -> (&'a mut Map<String, Value>, &'p str) {
+    let mut rest = path;
+    while let Some((part, tail)) = split_dot(rest) {
+        rest = tail;
+        // One lookup per level (the key allocation costs less than hashing twice).
+        let slot = map.entry(part).or_insert_with(|| Value::Object(Map::new()));
+        if !slot.is_object() {
+            *slot = Value::Object(Map::new());
+        }
+        map = match slot {
+            Value::Object(inner) => inner,
+            _ => unreachable!("the level was just made an object"),
+        };
+    }
+    (map, rest)
+}
+
+/// `path.split_once('.')` by a plain byte scan (paths are short).
+fn split_dot(path: &str) -> Option<(&str, &str)> {
+    let i = path.bytes().position(|b| b == b'.')?;
+    Some((&path[..i], &path[i + 1..]))
+}
+
+/// Whether any key of `map` or of an object nested in it (not inside arrays) has a dot.
+fn has_dotted_key(map: &Map<String, Value>) -> bool {
+    map.iter().any(|(k, v)| {
+        k.bytes().any(|b| b == b'.') || matches!(v, Value::Object(inner) if has_dotted_key(inner))
+    })
+}
+
+/// `Event::set(path, value)` for a scalar; an object is merged key by key (dotted keys
+/// expanded), an empty object replaces what is at `path`. The same result as setting
+/// every leaf by its full dotted path, without building those paths.
+fn merge_into(map: &mut Map<String, Value>, path: &str, value: Value) {
+    let (parent, last) = parent_of(map, path);
+    match value {
+        Value::Object(inner) if !inner.is_empty() => {
+            // A new level with nothing to expand is moved in whole.
+            if !has_dotted_key(&inner) && !parent.contains_key(last) {
+                parent.insert(last.to_string(), Value::Object(inner));
+                return;
+            }
+            let slot = parent
+                .entry(last)
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !slot.is_object() {
+                *slot = Value::Object(Map::new());
+            }
+            let Value::Object(target) = slot else {
+                unreachable!("the level was just made an object")
+            };
+            for (k, v) in inner {
+                merge_into(target, &k, v);
+            }
+        }
+        other => {
+            parent.insert(last.to_string(), other);
+        }
+    }
+}
+
 /// Serialises a JSON map with its keys in sorted order, recursively.
 struct SortedMap<'a>(&'a Map<String, Value>);
 
@@ -257,6 +313,59 @@ mod tests {
         let event = Event::from_map(map.as_object().cloned().unwrap_or_default());
         assert_eq!(event.get_str("source.ip"), Some("10.0.0.1"));
         assert_eq!(event.get("source.port"), Some(&json!(22)));
+    }
+
+    #[test]
+    fn from_map_is_setting_every_leaf_by_its_path() {
+        // Dotted keys at several levels, a scalar replaced by an object, empty objects,
+        // objects inside arrays (kept as they are), and a plain nested object.
+        let map = json!({
+            "a.b": 1,
+            "a": {"c": 2, "d.e": 3, "f": {}},
+            "x": 5,
+            "x.y": {"z": 6},
+            "e": {},
+            "arr": [{"k.l": 1}],
+            "plain": {"p": {"q": 1}},
+            "": {"": 7}
+        });
+        let event = Event::from_map(map.as_object().cloned().unwrap_or_default());
+        let mut expected = Event::new();
+        expected.set("a.b", 1);
+        expected.set("a.c", 2);
+        expected.set("a.d.e", 3);
+        expected.set("a.f", json!({}));
+        expected.set("x", 5);
+        expected.set("x.y.z", 6);
+        expected.set("e", json!({}));
+        expected.set("arr", json!([{"k.l": 1}]));
+        expected.set("plain.p.q", 1);
+        expected.set(".", 7);
+        assert_eq!(event, expected);
+        // Without dotted keys the object is taken as it is, order included.
+        let plain = json!({"z": {"b": 1, "a": {}}, "m": [1]});
+        let plain = plain.as_object().cloned().unwrap_or_default();
+        let event = Event::from_map(plain.clone());
+        assert_eq!(event.as_map(), &plain);
+        assert_eq!(
+            event.as_map().keys().collect::<Vec<_>>(),
+            plain.keys().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn get_mut_reaches_nested_values() {
+        let mut event = Event::new();
+        event.set("related.ip", json!(["10.0.0.1"]));
+        if let Some(Value::Array(values)) = event.get_mut("related.ip") {
+            values.push(json!("10.0.0.2"));
+        }
+        assert_eq!(
+            event.get("related.ip"),
+            Some(&json!(["10.0.0.1", "10.0.0.2"]))
+        );
+        assert!(event.get_mut("related.hosts").is_none());
+        assert!(event.get_mut("related.ip.x").is_none());
     }
 
     #[test]

@@ -1,8 +1,21 @@
-//! Throughput of `parse_line` over the loghub OpenSSH sample (2,000 real sshd lines), the
-//! loghub Apache error sample (2,000 lines), and a mix of the other formats: the real CEF,
-//! iptables, nginx and Apache access/error samples under `parsers/` plus LEEF, logfmt and
-//! UFW lines. Data: `$VIGIL_TEST_DATA/...` (default `../../../shared/data` from the crate
-//! directory).
+//! Throughput of `parse_line` (parse + ECS normalise, one core), one group per family:
+//! - `parse_line/openssh_2k`: the loghub OpenSSH sample (2,000 real sshd lines);
+//! - `parse_line/linux_2k`: the loghub Linux sample (2,000 syslog lines: sshd, su, kernel,
+//!   cups, logrotate, ...);
+//! - `parse_line/apache_error_2k`: the loghub Apache error sample (2,000 lines);
+//! - `parse_line/json_vendor`: the real vendor JSON samples (CloudTrail, GitHub audit, Azure,
+//!   GCP audit, CrowdStrike, Zeek from elastic-integrations; Suricata EVE and CloudTrail
+//!   from wazuh-engine);
+//! - `parse_line/json_eas_flat`: the first 2,000 flattened EVTX-ATTACK-SAMPLES events
+//!   (`events/eas_flat.jsonl.gz`, flat Windows JSON objects);
+//! - `parse_line/cef`: the Graylog CEF fixtures' `testString`s and the Elastic Beats CEF
+//!   sample;
+//! - `parse_line/formats_mix`: the other formats (iptables, nginx and Apache access/error
+//!   samples under `parsers/` plus LEEF, logfmt and UFW lines).
+//!
+//! Run one with `cargo bench -p vigil-parse --bench parse -- <group>`. Data:
+//! `$VIGIL_TEST_DATA/...` (default `../../../shared/data` from the crate directory, i.e.
+//! `../shared/data` from the workspace); a group whose files are missing is skipped.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -10,6 +23,10 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vigil_parse::{parse_line, ParseContext};
+
+/// The `vigil` binary's allocator, so the figures are what it does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn data_dir() -> PathBuf {
     std::env::var_os("VIGIL_TEST_DATA")
@@ -101,6 +118,100 @@ fn bench_apache_error(c: &mut Criterion) {
     }
 }
 
+fn bench_linux(c: &mut Criterion) {
+    let lines = file_lines("loghub/Linux/Linux_2k.log");
+    if !lines.is_empty() {
+        bench_lines(c, "parse_line/linux_2k", &lines);
+    }
+}
+
+fn bench_json_vendor(c: &mut Criterion) {
+    let mut lines = Vec::new();
+    for file in [
+        "parsers/elastic-integrations/aws-cloudtrail/test-assume-role-aws-service-json.log",
+        "parsers/elastic-integrations/github-audit/test-api-request-events.log",
+        "parsers/elastic-integrations/azure-activitylogs/test-time-formats-corner-cases.log",
+        "parsers/elastic-integrations/gcp-audit/test-k8s-nonmatching-resourcename.log",
+        "parsers/elastic-integrations/crowdstrike-falcon/test-data.log",
+        "parsers/elastic-integrations/zeek-ssh/test-ssh.log",
+        "parsers/wazuh-engine/suricata/alert_input.txt",
+        "parsers/wazuh-engine/suricata/dns_input.txt",
+        "parsers/wazuh-engine/suricata/small_input.txt",
+        "parsers/wazuh-engine/aws-cloudtrail/input_cloudtrail.txt",
+    ] {
+        lines.extend(
+            file_lines(file)
+                .into_iter()
+                .filter(|l| l.first() == Some(&b'{')),
+        );
+    }
+    if !lines.is_empty() {
+        bench_lines(c, "parse_line/json_vendor", &lines);
+    }
+}
+
+fn bench_json_eas_flat(c: &mut Criterion) {
+    use std::io::BufRead;
+    let path = data_dir().join("events/eas_flat.jsonl.gz");
+    let Ok(file) = std::fs::File::open(&path) else {
+        eprintln!(
+            "skipping {}: not found (set VIGIL_TEST_DATA)",
+            path.display()
+        );
+        return;
+    };
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
+    let lines: Vec<Vec<u8>> = reader
+        .lines()
+        .map_while(Result::ok)
+        .filter(|l| !l.is_empty())
+        .take(2000)
+        .map(String::into_bytes)
+        .collect();
+    if !lines.is_empty() {
+        bench_lines(c, "parse_line/json_eas_flat", &lines);
+    }
+}
+
+/// The `testString` of each Graylog CEF fixture (some are not strict JSON upstream, so the
+/// line is found by its key and only the string literal is decoded).
+fn graylog_cef_lines() -> Vec<Vec<u8>> {
+    let dir = data_dir().join("parsers/graylog-cef/cef");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!(
+            "skipping {}: not found (set VIGIL_TEST_DATA)",
+            dir.display()
+        );
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    let mut lines = Vec::new();
+    for path in paths {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        for line in text.lines() {
+            let Some(rest) = line.trim_start().strip_prefix("\"testString\":") else {
+                continue;
+            };
+            let literal = rest.trim().trim_end_matches(',');
+            if let Ok(s) = serde_json::from_str::<String>(literal) {
+                lines.push(s.into_bytes());
+            }
+        }
+    }
+    lines
+}
+
+fn bench_cef(c: &mut Criterion) {
+    let mut lines = graylog_cef_lines();
+    lines.extend(file_lines("parsers/elastic-beats-xpack/cef/cef.log"));
+    if !lines.is_empty() {
+        bench_lines(c, "parse_line/cef", &lines);
+    }
+}
+
 fn bench_formats(c: &mut Criterion) {
     let mut lines = Vec::new();
     for file in [
@@ -126,5 +237,14 @@ fn bench_formats(c: &mut Criterion) {
     bench_lines(c, "parse_line/formats_mix", &lines);
 }
 
-criterion_group!(benches, bench_openssh, bench_apache_error, bench_formats);
+criterion_group!(
+    benches,
+    bench_openssh,
+    bench_linux,
+    bench_apache_error,
+    bench_json_vendor,
+    bench_json_eas_flat,
+    bench_cef,
+    bench_formats
+);
 criterion_main!(benches);

@@ -42,6 +42,11 @@ pub(crate) fn record_start(text: &str) -> Option<usize> {
 
 /// Whether `text` starts like a PAN-OS CSV record of a known type.
 fn looks_like(text: &str) -> bool {
+    // Cheap first: the first column must be digits up to a comma.
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    if text.as_bytes().get(digits) != Some(&b',') {
+        return false;
+    }
     let mut cols = text.splitn(5, ',');
     let (Some(first), Some(_received), Some(_serial), Some(kind)) =
         (cols.next(), cols.next(), cols.next(), cols.next())

@@ -124,14 +124,14 @@ pub(crate) fn categorise(
 
 /// Appends `value` to the array at `path` (`related.ip`), once.
 pub(crate) fn push_related(event: &mut Event, path: &str, value: &str) {
-    let mut values = match event.remove(path) {
-        Some(Value::Array(values)) => values,
-        _ => Vec::new(),
-    };
-    if !values.iter().any(|v| v.as_str() == Some(value)) {
-        values.push(Value::from(value));
+    // In place when the array exists (no remove and re-insert).
+    if let Some(Value::Array(values)) = event.get_mut(path) {
+        if !values.iter().any(|v| v.as_str() == Some(value)) {
+            values.push(Value::from(value));
+        }
+        return;
     }
-    event.set(path, Value::Array(values));
+    event.set(path, Value::Array(vec![Value::from(value)]));
 }
 
 /// `user.name` and `related.user` (nothing for an empty name).
@@ -150,7 +150,12 @@ pub(crate) fn set_source_address(event: &mut Event, address: &str) {
         return;
     }
     if let Ok(ip) = address.parse::<IpAddr>() {
-        let ip = ip.to_string();
+        // A parsed IPv4 address is already in canonical form (the parser refuses leading
+        // zeros and short forms); only IPv6 needs re-formatting.
+        let ip = match ip {
+            IpAddr::V4(_) => address.to_string(),
+            IpAddr::V6(_) => ip.to_string(),
+        };
         push_related(event, "related.ip", &ip);
         event.set("source.ip", ip);
     } else {
