@@ -222,6 +222,36 @@ pub(crate) fn is_public(ip: &IpAddr) -> bool {
     }
 }
 
+/// Splits one CSV record (PAN-OS logs, PostgreSQL csvlog): a field in double quotes may
+/// contain commas, and `""` inside quotes is a quote.
+pub(crate) fn split_csv(record: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = record.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if field.is_empty() => quoted = true,
+            (',', false) => out.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    out.push(field);
+    out
+}
+
+/// The value at a dotted path (`a.b.c`) of a JSON object, through nested objects.
+pub(crate) fn lookup<'a>(map: &'a serde_json::Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let first = map.get(parts.next()?)?;
+    parts.try_fold(first, |v, part| v.as_object()?.get(part))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@
 //! `event.category: [configuration]` with `event.type` from the method's verb (creation,
 //! deletion, change, access) plus `allowed` / `denied` from `authorizationInfo`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use vigil_core::Event;
 
 use crate::{ecs, time};
@@ -41,7 +41,7 @@ pub fn apply(event: &mut Event) -> bool {
         }
     }
     let text = |path: &str| {
-        lookup(&entry, path)
+        ecs::lookup(&entry, path)
             .and_then(ecs::scalar)
             .filter(|s| !s.is_empty())
     };
@@ -82,7 +82,7 @@ pub fn apply(event: &mut Event) -> bool {
     if let Some(ip) = text("protoPayload.requestMetadata.callerIp") {
         ecs::set_ip(event, "source", &ip);
     }
-    let grants: Vec<bool> = lookup(&entry, "protoPayload.authorizationInfo")
+    let grants: Vec<bool> = ecs::lookup(&entry, "protoPayload.authorizationInfo")
         .and_then(Value::as_array)
         .map(|list| {
             list.iter()
@@ -90,7 +90,7 @@ pub fn apply(event: &mut Event) -> bool {
                 .collect()
         })
         .unwrap_or_default();
-    let status = lookup(&entry, "protoPayload.status.code").and_then(Value::as_i64);
+    let status = ecs::lookup(&entry, "protoPayload.status.code").and_then(Value::as_i64);
     let outcome = match status {
         Some(0) => Some("success"),
         Some(_) => Some("failure"),
@@ -131,13 +131,6 @@ pub fn apply(event: &mut Event) -> bool {
     ecs::set_array(event, "event.type", &kinds);
     event.set("gcp.audit", Value::Object(entry));
     true
-}
-
-/// The value at a dotted path of a JSON object.
-fn lookup<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    let mut parts = path.split('.');
-    let first = map.get(parts.next()?)?;
-    parts.try_fold(first, |v, part| v.as_object()?.get(part))
 }
 
 #[cfg(test)]

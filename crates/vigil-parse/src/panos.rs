@@ -80,7 +80,7 @@ pub(crate) fn apply(record: &str, ctx: &ParseContext, event: &mut Event) -> bool
     if !looks_like(record) {
         return false;
     }
-    let cols = split_csv(record);
+    let cols = crate::ecs::split_csv(record);
     let col = |i: usize| {
         cols.get(i)
             .map(|c| c.trim())
@@ -212,28 +212,6 @@ fn timestamp(text: &str, ctx: &ParseContext) -> Option<String> {
     Some(vigil_core::time::format_timestamp(t))
 }
 
-/// Splits a CSV record; a field in double quotes may contain commas (`""` is a quote).
-fn split_csv(record: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = record.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if field.is_empty() => quoted = true,
-            (',', false) => out.push(std::mem::take(&mut field)),
-            (c, _) => field.push(c),
-        }
-    }
-    out.push(field);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,7 +233,7 @@ mod tests {
             event.get_str("@timestamp"),
             Some("2021-05-26T16:26:47.000Z")
         );
-        assert_eq!(split_csv(r#"a,"b,c",d"#), vec!["a", "b,c", "d"]);
+        assert_eq!(crate::ecs::split_csv(r#"a,"b,c",d"#), vec!["a", "b,c", "d"]);
     }
 
     fn line_event(text: &str) -> Event {

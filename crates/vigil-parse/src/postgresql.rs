@@ -46,7 +46,7 @@ pub(crate) fn parse(text: &str, ctx: &ParseContext) -> Option<Event> {
     if !looks {
         return None;
     }
-    let cols = split_csv(text);
+    let cols = crate::ecs::split_csv(text);
     if cols.len() < 23 || !SEVERITIES.contains(&cols[11].as_str()) {
         return None;
     }
@@ -115,28 +115,6 @@ fn parse_time(text: &str, ctx: &ParseContext) -> Option<chrono::DateTime<chrono:
     let (stamp, zone) = text.rsplit_once(' ')?;
     let offset = time::parse_zone(zone).unwrap_or(ctx.default_offset);
     time::parse_iso8601(&stamp.replacen(' ', "T", 1), Some(offset))
-}
-
-/// Splits a CSV line (`""` inside quotes is a quote).
-fn split_csv(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if field.is_empty() => quoted = true,
-            (',', false) => out.push(std::mem::take(&mut field)),
-            (c, _) => field.push(c),
-        }
-    }
-    out.push(field);
-    out
 }
 
 #[cfg(test)]

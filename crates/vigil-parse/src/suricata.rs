@@ -50,7 +50,7 @@ pub fn apply(event: &mut Event) -> bool {
             event.set(key, value);
         }
     }
-    let text = |path: &str| lookup(&eve, path).and_then(ecs::scalar);
+    let text = |path: &str| ecs::lookup(&eve, path).and_then(ecs::scalar);
     let kind = text("event_type").unwrap_or_default();
     event.set("event.module", "suricata");
     event.set("event.dataset", "suricata.eve");
@@ -161,7 +161,7 @@ pub fn apply(event: &mut Event) -> bool {
 
 /// `flow.bytes_toserver` etc. as `source.bytes` / `destination.bytes` and the totals.
 fn flow_counters(eve: &Map<String, Value>, event: &mut Event) {
-    let number = |path: &str| lookup(eve, path).and_then(Value::as_u64);
+    let number = |path: &str| ecs::lookup(eve, path).and_then(Value::as_u64);
     let mut totals = [None::<u64>, None::<u64>];
     for (i, unit) in ["bytes", "pkts"].iter().enumerate() {
         let ecs_unit = if *unit == "pkts" { "packets" } else { "bytes" };
@@ -178,13 +178,6 @@ fn flow_counters(eve: &Map<String, Value>, event: &mut Event) {
     if let Some(packets) = totals[1] {
         event.set("network.packets", packets);
     }
-}
-
-/// The value at a dotted path of a JSON object.
-fn lookup<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    let mut parts = path.split('.');
-    let first = map.get(parts.next()?)?;
-    parts.try_fold(first, |v, part| v.as_object()?.get(part))
 }
 
 #[cfg(test)]
