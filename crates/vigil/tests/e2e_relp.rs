@@ -9,34 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A child process killed when dropped.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn find_rsyslogd_with_omrelp() -> Option<String> {
-    let rsyslogd = [
-        "/usr/sbin/rsyslogd",
-        "/sbin/rsyslogd",
-        "/usr/local/sbin/rsyslogd",
-    ]
-    .iter()
-    .find(|p| Path::new(p).exists())?;
-    let omrelp = std::fs::read_dir("/usr/lib")
-        .ok()?
-        .flatten()
-        .any(|d| d.path().join("rsyslog/omrelp.so").exists())
-        || Path::new("/usr/lib/rsyslog/omrelp.so").exists();
-    omrelp.then(|| rsyslogd.to_string())
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -59,11 +32,8 @@ fn relp_addr(server: &Server) -> SocketAddr {
 }
 
 fn start_rsyslog(rsyslogd: &str, work: &Path, input: &Path, port: u16) -> Reaped {
-    let conf = work.join("rsyslog.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            r#"global(workDirectory="{work}")
+    let conf = format!(
+        r#"global(workDirectory="{work}")
 module(load="imfile")
 module(load="omrelp")
 input(type="imfile" File="{input}" Tag="relpapp:")
@@ -71,22 +41,10 @@ action(type="omrelp" target="127.0.0.1" port="{port}"
        action.resumeRetryCount="-1" action.resumeInterval="1"
        queue.type="LinkedList" queue.size="200000")
 "#,
-            work = work.display(),
-            input = input.display(),
-        ),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let child = Command::new(rsyslogd)
-        .arg("-n")
-        .arg("-f")
-        .arg(&conf)
-        .arg("-i")
-        .arg(work.join("rsyslogd.pid"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {rsyslogd}: {e}"));
-    Reaped(child)
+        work = work.display(),
+        input = input.display(),
+    );
+    start_rsyslogd(rsyslogd, work, &conf)
 }
 
 fn line(seq: usize) -> String {
@@ -129,7 +87,7 @@ fn sequences(server: &Server) -> BTreeMap<usize, Vec<String>> {
 
 #[test]
 fn rsyslog_omrelp_ships_every_line_once() {
-    let Some(rsyslogd) = find_rsyslogd_with_omrelp() else {
+    let Some(rsyslogd) = find_rsyslogd(&["omrelp.so"]) else {
         eprintln!(
             "SKIPPED rsyslog_omrelp_ships_every_line_once: rsyslogd or omrelp is not installed \
              (apt-get install rsyslog rsyslog-relp; scripts/test.sh does this)"
@@ -187,7 +145,7 @@ fn a_vigil_crash_during_a_burst_loses_nothing() {
 }
 
 fn crash_mid_stream(label: &str, n: usize, chunk: usize, pause_ms: u64, kill_at: u64) {
-    let Some(rsyslogd) = find_rsyslogd_with_omrelp() else {
+    let Some(rsyslogd) = find_rsyslogd(&["omrelp.so"]) else {
         eprintln!("SKIPPED RELP crash test ({label}): rsyslogd or omrelp is not installed");
         return;
     };

@@ -4,11 +4,10 @@
 
 mod common;
 
-use common::Server;
+use common::{find_rsyslogd, Reaped, Server};
 use flate2::write::GzEncoder;
 use serde_json::{json, Value};
 use std::io::Write;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -583,30 +582,9 @@ fn a_full_disk_is_a_retryable_error_for_shippers() {
     server.stop();
 }
 
-/// A child process killed when dropped (so a failing assertion does not leave it running).
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn find_rsyslogd() -> Option<String> {
-    [
-        "/usr/sbin/rsyslogd",
-        "/sbin/rsyslogd",
-        "/usr/local/sbin/rsyslogd",
-    ]
-    .iter()
-    .find(|p| Path::new(p).exists())
-    .map(|p| p.to_string())
-}
-
 #[test]
 fn rsyslog_omelasticsearch_ships_into_vigil() {
-    let Some(rsyslogd) = find_rsyslogd() else {
+    let Some(rsyslogd) = find_rsyslogd(&["omelasticsearch.so"]) else {
         eprintln!(
             "SKIPPED rsyslog_omelasticsearch_ships_into_vigil: rsyslogd is not installed \
              (apt-get install rsyslog rsyslog-elasticsearch; scripts/test.sh does this)"

@@ -19,20 +19,10 @@ use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_rustls::rustls;
-
-/// A child process killed when dropped.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
@@ -518,22 +508,6 @@ fn bad_tls_files_are_startup_errors_naming_the_file() {
 
 // ---- real rsyslog over TLS ----
 
-fn find_rsyslogd_with_gtls() -> Option<String> {
-    let rsyslogd = [
-        "/usr/sbin/rsyslogd",
-        "/sbin/rsyslogd",
-        "/usr/local/sbin/rsyslogd",
-    ]
-    .iter()
-    .find(|p| Path::new(p).exists())?;
-    let gtls = std::fs::read_dir("/usr/lib")
-        .ok()?
-        .flatten()
-        .any(|d| d.path().join("rsyslog/lmnsd_gtls.so").exists())
-        || Path::new("/usr/lib/rsyslog/lmnsd_gtls.so").exists();
-    gtls.then(|| rsyslogd.to_string())
-}
-
 #[allow(clippy::too_many_arguments)]
 fn start_rsyslog(
     rsyslogd: &str,
@@ -544,7 +518,6 @@ fn start_rsyslog(
     identity: Option<(&Path, &Path)>,
     framing: &str,
 ) -> Reaped {
-    let conf = work.join("rsyslog.conf");
     let identity = identity
         .map(|(c, k)| {
             format!(
@@ -554,10 +527,8 @@ fn start_rsyslog(
             )
         })
         .unwrap_or_default();
-    write(
-        &conf,
-        &format!(
-            r#"global(workDirectory="{work}"
+    let conf = format!(
+        r#"global(workDirectory="{work}"
        DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="{ca}"{identity})
 module(load="imfile")
 input(type="imfile" File="{input}" Tag="tlsapp:")
@@ -567,27 +538,16 @@ action(type="omfwd" target="127.0.0.1" port="{port}" protocol="tcp"
        action.resumeRetryCount="-1" action.resumeInterval="1"
        queue.type="LinkedList" queue.size="500000")
 "#,
-            work = work.display(),
-            ca = ca.display(),
-            input = input.display(),
-        ),
+        work = work.display(),
+        ca = ca.display(),
+        input = input.display(),
     );
-    let child = Command::new(rsyslogd)
-        .arg("-n")
-        .arg("-f")
-        .arg(&conf)
-        .arg("-i")
-        .arg(work.join("rsyslogd.pid"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {rsyslogd}: {e}"));
-    Reaped(child)
+    start_rsyslogd(rsyslogd, work, &conf)
 }
 
 /// rsyslog reads `n` lines with imfile and forwards them over TLS; returns the server.
 fn rsyslog_run(label: &str, n: usize, mutual: bool, framing: &str) {
-    let Some(rsyslogd) = find_rsyslogd_with_gtls() else {
+    let Some(rsyslogd) = find_rsyslogd(&["lmnsd_gtls.so"]) else {
         eprintln!(
             "SKIPPED rsyslog over TLS ({label}): rsyslogd or its gtls driver is not installed \
              (apt-get install rsyslog rsyslog-gnutls; scripts/test.sh does this)"

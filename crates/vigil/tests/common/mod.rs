@@ -484,3 +484,50 @@ pub fn search_json(dir: &str, q: &str, extra: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("search {q} output is not JSON: {e}"))
 }
+
+/// A child process killed when dropped (so a failing assertion does not leave it running).
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// rsyslogd, when it is installed with every output/driver module named (`omrelp.so`,
+/// `lmnsd_gtls.so`, …; none for plain rsyslogd).
+pub fn find_rsyslogd(modules: &[&str]) -> Option<String> {
+    let rsyslogd = [
+        "/usr/sbin/rsyslogd",
+        "/sbin/rsyslogd",
+        "/usr/local/sbin/rsyslogd",
+    ]
+    .iter()
+    .find(|p| Path::new(p).exists())?;
+    let has = |module: &str| {
+        Path::new("/usr/lib/rsyslog").join(module).exists()
+            || std::fs::read_dir("/usr/lib").is_ok_and(|dirs| {
+                dirs.flatten()
+                    .any(|d| d.path().join("rsyslog").join(module).exists())
+            })
+    };
+    modules.iter().all(|m| has(m)).then(|| rsyslogd.to_string())
+}
+
+/// Starts `rsyslogd -n` with the configuration text (written to `work/rsyslog.conf`).
+pub fn start_rsyslogd(rsyslogd: &str, work: &Path, conf_text: &str) -> Reaped {
+    let conf = work.join("rsyslog.conf");
+    std::fs::write(&conf, conf_text).unwrap_or_else(|e| panic!("{e}"));
+    let child = Command::new(rsyslogd)
+        .arg("-n")
+        .arg("-f")
+        .arg(&conf)
+        .arg("-i")
+        .arg(work.join("rsyslogd.pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {rsyslogd}: {e}"));
+    Reaped(child)
+}
