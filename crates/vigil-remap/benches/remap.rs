@@ -56,6 +56,14 @@ fn bench(c: &mut Criterion) {
     let by_source = pipelines(&["syslog-tcp"], None);
     let by_condition = pipelines(&[], Some(r#"starts_with(string(.message) ?? "", "app=")"#));
     let elsewhere = pipelines(&["http"], None);
+    // Conversion in and out alone: a one-assignment program.
+    let trivial = Pipelines::compile(&[PipelineSpec {
+        name: "trivial".into(),
+        program: program(".x = 1"),
+        sources: vec![],
+        condition: None,
+    }])
+    .unwrap_or_else(|e| panic!("{e}"));
     let mut runner = Runner::new();
     {
         let mut check = event.clone();
@@ -99,6 +107,16 @@ fn bench(c: &mut Criterion) {
             || event.clone(),
             |mut e| {
                 by_condition.apply(&mut e, &mut runner);
+                e
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("trivial_pipeline_conversion_only", |b| {
+        b.iter_batched(
+            || event.clone(),
+            |mut e| {
+                trivial.apply(&mut e, &mut runner);
                 e
             },
             BatchSize::SmallInput,

@@ -147,7 +147,7 @@ fn compile(
     what: &'static str,
     text: &ProgramText,
     config: CompileConfig,
-) -> Result<Program, CompileError> {
+) -> Result<Program, Box<CompileError>> {
     let functions = vrl::stdlib::all();
     match vrl::compiler::compile_with_external(
         &text.text,
@@ -175,7 +175,7 @@ fn compile(
                 c
             };
             let rendered = vrl::diagnostic::Formatter::new(&text.text, diagnostics).to_string();
-            Err(CompileError {
+            Err(Box::new(CompileError {
                 pipeline: pipeline.to_string(),
                 what,
                 file: text.origin.file.clone(),
@@ -183,14 +183,14 @@ fn compile(
                 column,
                 message,
                 rendered,
-            })
+            }))
         }
     }
 }
 
 impl Pipelines {
     /// Compiles every pipeline; the first that fails is the error.
-    pub fn compile(specs: &[PipelineSpec]) -> Result<Self, CompileError> {
+    pub fn compile(specs: &[PipelineSpec]) -> Result<Self, Box<CompileError>> {
         let mut pipelines = Vec::with_capacity(specs.len());
         for spec in specs {
             let program = compile(
