@@ -626,6 +626,11 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         ),
     ]);
     series.push((
+        "vigil_pipeline_errors_total",
+        "Events on which a user-defined [[pipelines]] VRL program failed (kept as before it, tagged _vrl_error).",
+        p.remap.as_ref().map_or(0, |r| r.errors_total()),
+    ));
+    series.push((
         "vigil_auth_credential_failures_total",
         "Requests with a wrong or expired token or session (each is on the audit trail).",
         relaxed(&state.security.credential_failures),
@@ -696,5 +701,32 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
         ));
     }
+    if let Some(remap) = &p.remap {
+        // Per pipeline, in their own families so the unlabelled totals above stay simple.
+        text.push_str("# HELP vigil_pipeline_runs_by_name_total Events each user-defined pipeline ran on.\n# TYPE vigil_pipeline_runs_by_name_total counter\n");
+        for stats in remap.stats() {
+            text.push_str(&format!(
+                "vigil_pipeline_runs_by_name_total{{pipeline=\"{}\"}} {}\n",
+                prometheus_label(&stats.name),
+                stats.runs
+            ));
+        }
+        text.push_str("# HELP vigil_pipeline_errors_by_name_total Runtime errors of each user-defined pipeline.\n# TYPE vigil_pipeline_errors_by_name_total counter\n");
+        for stats in remap.stats() {
+            text.push_str(&format!(
+                "vigil_pipeline_errors_by_name_total{{pipeline=\"{}\"}} {}\n",
+                prometheus_label(&stats.name),
+                stats.errors
+            ));
+        }
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Escapes a Prometheus label value.
+fn prometheus_label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }

@@ -75,6 +75,33 @@ pub struct Config {
     pub request_timeout: String,
     /// Most HTTP requests served at once; more wait for a free slot.
     pub max_concurrent_requests: usize,
+    /// User-defined pipelines (`[[pipelines]]`): VRL programs run on events after Vigil's
+    /// own parsing, in order, chosen by source name and/or a condition.
+    pub pipelines: Vec<PipelineSettings>,
+    /// The file this configuration was read from, with its text (for error positions).
+    #[serde(skip)]
+    pub file: Option<(PathBuf, std::sync::Arc<str>)>,
+}
+
+/// `[[pipelines]]`: one VRL program and when it runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSettings {
+    /// Name, shown in errors, tags and metrics.
+    pub name: String,
+    /// The VRL program, inline.
+    #[serde(default)]
+    pub source: Option<toml::Spanned<String>>,
+    /// A `.vrl` file holding the program (instead of `source`).
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// Runs only on events whose `log.source.name` is one of these (`syslog-tcp`,
+    /// `syslog-udp`, `http`, a `[[sources.file]]` name, ...); empty: every source.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// A VRL boolean expression (read-only); the pipeline runs only where it is `true`.
+    #[serde(default)]
+    pub condition: Option<toml::Spanned<String>>,
 }
 
 /// `[auth]`: who may use the API.
@@ -207,6 +234,8 @@ impl Default for Config {
             tls: None,
             request_timeout: "60s".into(),
             max_concurrent_requests: 512,
+            pipelines: Vec::new(),
+            file: None,
         }
     }
 }
@@ -214,6 +243,27 @@ impl Default for Config {
 fn optional_addr<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
     let text = String::deserialize(d)?;
     parse_optional_addr(&text).map_err(serde::de::Error::custom)
+}
+
+/// Line and column (1-based) in the config text where a string value's content starts:
+/// after its opening quotes and, for a `"""`/`'''` string, the newline TOML trims there.
+/// Exact for literal strings and for basic strings without escapes before the error.
+fn spanned_start(text: &str, value: &toml::Spanned<String>) -> (usize, usize) {
+    let start = value.span().start;
+    let rest = text.get(start..).unwrap_or("");
+    let mut offset = start;
+    if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
+        offset += 3;
+        let after = &rest[3..];
+        if after.starts_with("\r\n") {
+            offset += 2;
+        } else if after.starts_with('\n') {
+            offset += 1;
+        }
+    } else if rest.starts_with('"') || rest.starts_with('\'') {
+        offset += 1;
+    }
+    vigil_remap::line_column(text, offset)
 }
 
 /// Parses a listen address, where `""`, `off` and `none` mean "disabled".
@@ -234,10 +284,73 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })
+        })?;
+        config.file = Some((path.to_path_buf(), text.into()));
+        Ok(config)
+    }
+
+    /// Reads the `[[pipelines]]` programs (inline or from their `.vrl` files) and compiles
+    /// them. `None` when there are none: the pipeline then has no remap stage at all.
+    pub fn compile_pipelines(
+        &self,
+    ) -> Result<Option<std::sync::Arc<vigil_remap::Pipelines>>, String> {
+        if self.pipelines.is_empty() {
+            return Ok(None);
+        }
+        let (config_path, config_text) = match &self.file {
+            Some((path, text)) => (path.clone(), text.clone()),
+            None => (PathBuf::from("vigil.toml"), std::sync::Arc::from("")),
+        };
+        let inline = |value: &toml::Spanned<String>| {
+            let (line, column) = spanned_start(&config_text, value);
+            vigil_remap::ProgramText {
+                text: value.get_ref().clone(),
+                origin: vigil_remap::Origin {
+                    file: config_path.clone(),
+                    line,
+                    column,
+                },
+            }
+        };
+        let mut specs = Vec::with_capacity(self.pipelines.len());
+        let mut names = std::collections::HashSet::new();
+        for p in &self.pipelines {
+            let at = format!("{}: [[pipelines]] '{}'", config_path.display(), p.name);
+            if p.name.trim().is_empty() {
+                return Err(format!(
+                    "{}: [[pipelines]] needs a name",
+                    config_path.display()
+                ));
+            }
+            if !names.insert(p.name.as_str()) {
+                return Err(format!("{at}: the name is used twice"));
+            }
+            let program = match (&p.source, &p.file) {
+                (Some(source), None) => inline(source),
+                (None, Some(file)) => vigil_remap::ProgramText {
+                    text: std::fs::read_to_string(file)
+                        .map_err(|e| format!("{at}: cannot read {}: {e}", file.display()))?,
+                    origin: vigil_remap::Origin {
+                        file: file.clone(),
+                        line: 1,
+                        column: 1,
+                    },
+                },
+                _ => return Err(format!("{at}: set exactly one of `source` and `file`")),
+            };
+            specs.push(vigil_remap::PipelineSpec {
+                name: p.name.clone(),
+                program,
+                sources: p.sources.clone(),
+                condition: p.condition.as_ref().map(inline),
+            });
+        }
+        vigil_remap::Pipelines::compile(&specs)
+            .map(|p| Some(std::sync::Arc::new(p)))
+            .map_err(|e| e.to_string())
     }
 
     /// The zone for RFC 3164 timestamps.
@@ -303,6 +416,48 @@ mod tests {
         );
         assert!(toml::from_str::<Config>("[tls]\ncert = \"a.pem\"").is_err());
         assert!(toml::from_str::<Config>("[auth]\nenabeld = true").is_err());
+    }
+
+    #[test]
+    fn pipelines_compile_with_positions_in_the_config_file() {
+        let text = "http = \"127.0.0.1:0\"\n\n[[pipelines]]\nname = \"kv\"\nsources = [\"syslog-tcp\"]\nsource = '''\n.a = 1\n.b = parse_json(.message)\n'''\n\n[[pipelines]]\nname = \"cond\"\ncondition = '  .x == '\nsource = '.c = 1'\n";
+        let mut cfg: Config = toml::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        cfg.file = Some((PathBuf::from("/etc/vigil/vigil.toml"), text.into()));
+        assert_eq!(cfg.pipelines.len(), 2);
+        let err = cfg.compile_pipelines().err().unwrap_or_default();
+        // `.b = parse_json(.message)` is line 8; the fallible call starts at column 6.
+        assert!(
+            err.starts_with(
+                "/etc/vigil/vigil.toml:8:6: pipeline 'kv': program does not compile: error[E103]"
+            ),
+            "{err}"
+        );
+        // The program from a file that cannot be read.
+        cfg.pipelines[0].source = None;
+        cfg.pipelines[0].file = Some(PathBuf::from("/nonexistent/kv.vrl"));
+        let err = cfg.compile_pipelines().err().unwrap_or_default();
+        assert!(err.contains("cannot read /nonexistent/kv.vrl"), "{err}");
+        // The condition (inline, single-quoted, on line 13) does not compile either.
+        cfg.pipelines.remove(0);
+        let err = cfg.compile_pipelines().err().unwrap_or_default();
+        assert!(err.starts_with("/etc/vigil/vigil.toml:13:"), "{err}");
+        assert!(
+            err.contains("pipeline 'cond': condition does not compile"),
+            "{err}"
+        );
+        cfg.pipelines[0].condition = None;
+        assert!(cfg.compile_pipelines().is_ok_and(|p| p.is_some()));
+        assert!(Config::default()
+            .compile_pipelines()
+            .is_ok_and(|p| p.is_none()));
+        assert!(toml::from_str::<Config>("[[pipelines]]\nname = \"a\"\nsorce = \"\"").is_err());
+        let both: Config =
+            toml::from_str("[[pipelines]]\nname = \"a\"\nsource = \".a = 1\"\nfile = \"x.vrl\"")
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert!(both
+            .compile_pipelines()
+            .err()
+            .is_some_and(|e| e.contains("exactly one of `source` and `file`")));
     }
 
     #[test]

@@ -101,6 +101,11 @@ impl DataDir {
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> Result<()> {
     let syslog_offset = config.syslog_offset().map_err(anyhow::Error::msg)?;
+    // User-defined pipelines compile before anything is opened: a broken one stops startup.
+    let remap = config.compile_pipelines().map_err(anyhow::Error::msg)?;
+    if let Some(remap) = &remap {
+        tracing::info!(pipelines = ?remap, "user-defined pipelines compiled");
+    }
     // Syslog over TLS: certificate, key and client CA are checked before anything is opened.
     let syslog_tls = match config.syslog_tls {
         Some(_) => {
@@ -128,7 +133,7 @@ pub async fn serve(config: Config) -> Result<()> {
     };
     let lock = data.lock;
     let detect_reader = data.journal.reader();
-    let pipeline = Pipeline::start(data.journal, data.indexer, config.queue_batches)
+    let pipeline = Pipeline::start(data.journal, data.indexer, config.queue_batches, remap)
         .context("cannot start the pipeline")?;
     let meta = config.data_dir.join("meta.db");
     let pool = vigil_alert::open_pool(&meta)

@@ -2,6 +2,10 @@
 //! takes every batch waiting, appends them as one fsync'd frame, then acknowledges them)
 //! and one indexer thread that follows the journal with its own persisted offset.
 //!
+//! With `[[pipelines]]` configured, a remap thread sits between the sources and the writer:
+//! it runs the VRL pipelines on each batch (in arrival order) and recomputes the canonical
+//! bytes of the events they changed. Without pipelines there is no such stage.
+//!
 //! Invariants: an acknowledgement is sent only after the journal append returned (so after
 //! fsync when enabled); the indexer never skips a journal record: batches handed to it over
 //! the channel are a shortcut, and any gap is read back from the journal.
@@ -54,6 +58,8 @@ pub struct PipelineState {
     pub storage_error: Mutex<Option<String>>,
     /// Set once shutdown has begun.
     pub shutting_down: AtomicBool,
+    /// The user-defined pipelines, when configured (their counters feed /metrics).
+    pub remap: Option<Arc<vigil_remap::Pipelines>>,
 }
 
 struct IndexBatch {
@@ -68,17 +74,37 @@ pub struct Pipeline {
     pub state: Arc<PipelineState>,
     writer: Option<JoinHandle<()>>,
     indexer: Option<JoinHandle<()>>,
+    remap: Option<JoinHandle<()>>,
 }
 
 impl Pipeline {
-    /// Starts the writer (and the indexer, when given) threads.
+    /// Starts the writer (and the indexer, when given) threads, and the remap thread when
+    /// pipelines are given.
     pub fn start(
         journal: Journal,
         indexer: Option<Indexer>,
         queue_batches: usize,
+        remap: Option<Arc<vigil_remap::Pipelines>>,
     ) -> std::io::Result<Self> {
-        let (sink, rx) = mpsc::channel(queue_batches.max(1));
-        let state = Arc::new(PipelineState::default());
+        let remap = remap.filter(|p| !p.is_empty());
+        let (writer_tx, rx) = mpsc::channel(queue_batches.max(1));
+        let state = Arc::new(PipelineState {
+            remap: remap.clone(),
+            ..PipelineState::default()
+        });
+        let (sink, remap_handle) = match remap {
+            Some(pipelines) => {
+                let (sink, remap_rx) = mpsc::channel(queue_batches.max(1));
+                let state = state.clone();
+                let handle = std::thread::Builder::new()
+                    .name("vigil-remap".into())
+                    .spawn(move || remap_loop(&pipelines, remap_rx, writer_tx, &state))?;
+                (sink, Some(handle))
+            }
+            None => (writer_tx, None),
+        };
+        // With a remap stage, the writer stops when that stage has drained and gone.
+        let stop_when_idle = remap_handle.is_none();
         state.journal_size.store(journal.len(), Ordering::Relaxed);
         let reader = journal.reader();
         let (index_tx, indexer_handle) = match indexer {
@@ -98,12 +124,13 @@ impl Pipeline {
         let writer_state = state.clone();
         let writer = std::thread::Builder::new()
             .name("vigil-journal".into())
-            .spawn(move || writer_loop(journal, rx, index_tx, &writer_state))?;
+            .spawn(move || writer_loop(journal, rx, index_tx, &writer_state, stop_when_idle))?;
         Ok(Self {
             sink,
             state,
             writer: Some(writer),
             indexer: indexer_handle,
+            remap: remap_handle,
         })
     }
 
@@ -117,6 +144,11 @@ impl Pipeline {
     pub fn shutdown(mut self) {
         self.state.shutting_down.store(true, Ordering::SeqCst);
         drop(self.sink);
+        if let Some(remap) = self.remap.take() {
+            if remap.join().is_err() {
+                tracing::error!("remap thread panicked");
+            }
+        }
         if let Some(writer) = self.writer.take() {
             if writer.join().is_err() {
                 tracing::error!("journal writer thread panicked");
@@ -135,6 +167,7 @@ fn writer_loop(
     mut rx: mpsc::Receiver<Batch>,
     index_tx: Option<SyncSender<IndexBatch>>,
     state: &PipelineState,
+    stop_when_idle: bool,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -167,7 +200,7 @@ fn writer_loop(
                     pending.push(batch);
                 }
                 Err(mpsc::error::TryRecvError::Empty) => {
-                    if state.shutting_down.load(Ordering::SeqCst) {
+                    if stop_when_idle && state.shutting_down.load(Ordering::SeqCst) {
                         open = false;
                     }
                     break;
@@ -201,6 +234,65 @@ fn writer_loop(
                 Err(e) => tracing::error!(error = %e, "cannot write checkpoint"),
             }
             last_checkpoint = Instant::now();
+        }
+    }
+}
+
+/// The remap thread: runs the pipelines on every batch, in order, and passes it on. At
+/// shutdown it drains what is queued and stops (dropping its sender ends the writer).
+fn remap_loop(
+    pipelines: &vigil_remap::Pipelines,
+    mut rx: mpsc::Receiver<Batch>,
+    tx: mpsc::Sender<Batch>,
+    state: &PipelineState,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the remap stage");
+            return;
+        }
+    };
+    let mut runner = vigil_remap::Runner::new();
+    loop {
+        let mut batch = match rx.try_recv() {
+            Ok(batch) => batch,
+            Err(mpsc::error::TryRecvError::Disconnected) => return,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                if state.shutting_down.load(Ordering::SeqCst) {
+                    return;
+                }
+                match runtime.block_on(async {
+                    tokio::time::timeout(Duration::from_millis(200), rx.recv()).await
+                }) {
+                    Ok(Some(batch)) => batch,
+                    Ok(None) => return,
+                    Err(_) => continue,
+                }
+            }
+        };
+        remap_batch(pipelines, &mut runner, &mut batch);
+        if tx.blocking_send(batch).is_err() {
+            tracing::error!("journal writer stopped; remap stage ends");
+            return;
+        }
+    }
+}
+
+/// Runs the pipelines on each event of a batch, recomputing the canonical bytes of those
+/// that changed.
+pub fn remap_batch(
+    pipelines: &vigil_remap::Pipelines,
+    runner: &mut vigil_remap::Runner,
+    batch: &mut Batch,
+) {
+    for (event, record) in batch.events.iter_mut().zip(batch.records.iter_mut()) {
+        if pipelines.apply(event, runner) {
+            record.clear();
+            event.write_canonical(record);
         }
     }
 }

@@ -40,6 +40,10 @@ pub struct IngestArgs {
     /// Input format; auto detects it by extension and content
     #[arg(long, value_enum, default_value = "auto")]
     format: import::Format,
+    /// A vigil.toml whose `[[pipelines]]` (VRL) run on the imported events, as in the
+    /// server (their source name is `file`); only for imports into a data directory
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 /// A batch read from a file: raw lines, or events decoded by a file format.
@@ -121,6 +125,9 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let mut events: u64 = 0;
     let mut failures: u64 = 0;
+    if args.server.is_some() && args.config.is_some() {
+        bail!("--config is for imports into a data directory: a server runs its own [[pipelines]]");
+    }
     match &args.server {
         Some(server) => {
             let url = format!("{}/api/v1/ingest", server.trim_end_matches('/'));
@@ -166,6 +173,12 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
             }
         }
         None => {
+            let remap = match &args.config {
+                Some(path) => Config::load(path)?
+                    .compile_pipelines()
+                    .map_err(anyhow::Error::msg)?,
+                None => None,
+            };
             let config = Config {
                 data_dir: args.data_dir.clone(),
                 syslog_timezone: args.timezone.clone(),
@@ -174,8 +187,12 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
             let offset = config.syslog_offset().map_err(anyhow::Error::msg)?;
             let data = vigil_server::DataDir::open(&args.data_dir, &config)?;
             let lock = data.lock;
-            let pipeline =
-                vigil_server::Pipeline::start(data.journal, data.indexer, config.queue_batches)?;
+            let pipeline = vigil_server::Pipeline::start(
+                data.journal,
+                data.indexer,
+                config.queue_batches,
+                remap,
+            )?;
             let sink = pipeline.sink();
             for path in &args.files {
                 let source = SourceInfo {
