@@ -1,0 +1,25 @@
+//! Linux audit records: each line through `auditd::parse` and `parse_line`, then the batch
+//! through `join_audit_records` (records sharing `auditd.sequence` merged).
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let ctx = common::ctx();
+    let mut events = Vec::new();
+    for line in data.split(|&b| b == b'\n') {
+        let text = String::from_utf8_lossy(line);
+        if let Some(event) = vigil_parse::auditd::parse(&text) {
+            common::check_event(&event);
+            events.push(event);
+        }
+        events.push(vigil_parse::parse_line(line, &ctx));
+    }
+    let joined = vigil_parse::join_audit_records(&events);
+    assert!(joined.len() <= events.len());
+    for event in &joined {
+        common::check_event(event);
+    }
+});
