@@ -74,6 +74,10 @@ pub struct BenchArgs {
     /// that many correlation groups are active during the run
     #[arg(long, default_value_t = 0)]
     pub correlation_groups: usize,
+    /// `--mode detect`: the cross-rule literal prefilter (one Aho-Corasick pass per event over
+    /// the literals of all rules of its log source) on or off
+    #[arg(long, value_enum, default_value_t = crate::hunt::Prefilter::On)]
+    pub prefilter: crate::hunt::Prefilter,
 }
 
 /// Runs one query repeatedly and reports the server-side and round-trip latency.

@@ -88,7 +88,11 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     }
     let started = Instant::now();
     let set = load_rules(&args.rules)?;
-    let (mut detector, errors) = Detector::new(&set, &DetectConfig::default())?;
+    let config = DetectConfig {
+        cross_rule_prefilter: args.prefilter != crate::hunt::Prefilter::Off,
+        ..DetectConfig::default()
+    };
+    let (mut detector, errors) = Detector::new(&set, &config)?;
     let load_secs = started.elapsed().as_secs_f64();
     println!(
         "rules:                  {} loaded ({} not loaded) in {} log-source groups, {:.2} s",
