@@ -39,6 +39,16 @@ pub(crate) fn set_ip(event: &mut Event, prefix: &str, value: &str) -> bool {
     }
 }
 
+/// `<side>.ip` (with `related.ip`) and `<side>.port`, each when given and valid.
+pub(crate) fn set_endpoint(event: &mut Event, side: &str, ip: Option<&str>, port: Option<&str>) {
+    if let Some(ip) = ip {
+        set_ip(event, side, ip);
+    }
+    if let Some(port) = port {
+        set_port(event, &format!("{side}.port"), port);
+    }
+}
+
 /// `<path>` and `related.hosts` for a host name.
 pub(crate) fn set_domain(event: &mut Event, path: &str, value: &str) {
     let value = value.trim();

@@ -27,7 +27,6 @@ use serde_json::{Map, Value};
 use vigil_core::Event;
 
 use crate::ecs;
-use crate::programs::push_related;
 
 /// Whether the event is a Suricata EVE record.
 pub fn is_record(event: &Event) -> bool {
@@ -74,14 +73,7 @@ pub fn apply(event: &mut Event) -> bool {
         ("source", "src_ip", "src_port"),
         ("destination", "dest_ip", "dest_port"),
     ] {
-        if let Some(ip) = text(ip) {
-            if ecs::set_ip(event, side, &ip) {
-                push_related(event, "related.ip", &ip);
-            }
-        }
-        if let Some(port) = text(port) {
-            ecs::set_port(event, &format!("{side}.port"), &port);
-        }
+        ecs::set_endpoint(event, side, text(ip).as_deref(), text(port).as_deref());
     }
     if let Some(proto) = text("proto") {
         ecs::set_transport(event, &proto);

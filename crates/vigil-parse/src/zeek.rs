@@ -18,7 +18,6 @@
 use serde_json::{Map, Value};
 use vigil_core::Event;
 
-use crate::programs::push_related;
 use crate::{ecs, time};
 
 /// Whether the event is a Zeek JSON log record.
@@ -89,14 +88,7 @@ pub fn apply(event: &mut Event) -> bool {
         ("source", "id.orig_h", "id.orig_p"),
         ("destination", "id.resp_h", "id.resp_p"),
     ] {
-        if let Some(ip) = text(host) {
-            if ecs::set_ip(event, side, &ip) {
-                push_related(event, "related.ip", &ip);
-            }
-        }
-        if let Some(port) = text(port) {
-            ecs::set_port(event, &format!("{side}.port"), &port);
-        }
+        ecs::set_endpoint(event, side, text(host).as_deref(), text(port).as_deref());
     }
     if let Some(proto) = text("proto") {
         ecs::set_transport(event, &proto);
