@@ -13,7 +13,9 @@
 //!    ([`crate::panos`]); a MySQL error log line or slow log record ([`crate::mysql`]), a
 //!    PostgreSQL csvlog line ([`crate::postgresql`]), a Redis log line ([`crate::redis`]); `[` or `yyyy/mm/dd `: the Apache / nginx error logs
 //!    ([`crate::web`]);
-//! 5. syslog, RFC 5424 or RFC 3164 ([`crate::syslog`]), whose message goes through
+//! 5. a Sophos UTM line (`[<PRI>]yyyy:m:d-hh:mm:ss host prog[pid]: ...`,
+//!    [`crate::sophos`]), whose message goes through [`syslog_body`];
+//!    syslog, RFC 5424 or RFC 3164 ([`crate::syslog`]), whose message goes through
 //!    [`syslog_body`]; else a Cisco ASA line the firewall wrote itself
 //!    (`Mmm dd yyyy hh:mm:ss: %ASA-...`, [`crate::cisco_asa`]);
 //! 6. an access log line (`... [dd/Mmm/yyyy:HH:MM:SS +zzzz] "..." NNN ...`, or mod_ssl's
@@ -39,7 +41,7 @@ use vigil_core::Event;
 use crate::programs::{self, kernel};
 use crate::{
     add_failure, auditd, cef, cisco_asa, json, juniper, kv, leef, mysql, panos, postgresql,
-    raw_event, redis, syslog, web, windows_xml, ParseContext,
+    raw_event, redis, sophos, syslog, web, windows_xml, ParseContext,
 };
 
 /// How far into a line or message a `CEF:` / `LEEF:` marker is looked for.
@@ -77,6 +79,9 @@ pub(crate) fn line(text: &str, ctx: &ParseContext) -> Event {
     }
     let b = text.as_bytes();
     if let Some(event) = web::error_line(text, ctx) {
+        return event;
+    }
+    if let Some(event) = sophos::utm_line(text, ctx) {
         return event;
     }
     let why = match syslog::parse(text, ctx) {

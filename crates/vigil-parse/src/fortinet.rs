@@ -16,12 +16,27 @@
 //! success; utm — `event.kind: alert` for blocked or detected threats, webfilter
 //! network + web, ips intrusion_detection, virus malware, app-ctrl network, with allowed
 //! or denied; event/user (FSSO, VPN and admin logons) — authentication with start
-//! (logon) or end (logoff) and `event.outcome` from `status`.
+//! (logon) or end (logoff) and `event.outcome` from `status`. A blocked UTM event is
+//! `event.outcome: failure`. The pairs are kept under `fortinet.firewall.*` (instead of
+//! `kv.*`).
+//!
+//! FortiClient endpoint logs (`[Month dd hh:mm:ss host] proto=udp service=http status=deny
+//! src=... dst=... src_port=... dst_port=... server_app=... pid=... app_name=...
+//! traff_direct=external block_count=... logon_user=user@domain msg=...`: a `status` pair
+//! with `logon_user` or `traff_direct`, no `devid`): `observer.vendor: Fortinet`,
+//! `observer.product: FortiClient`, `observer.type: endpoint`, `event.dataset:
+//! fortinet.clientendpoint`, `@timestamp` and `host.name` from the header when no syslog
+//! header gave them (month written out or abbreviated, the year inferred), `event.action`
+//! (`status`), network / connection with allowed or denied and `event.outcome` success or
+//! failure from it, `user.name` / `user.domain` (`logon_user`), `network.protocol`
+//! (`service`), `network.direction` (`traff_direct`), `process.name` (`app_name`); the
+//! pairs under `fortinet.clientendpoint.*`.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, Timelike};
 use vigil_core::Event;
 
-use crate::{ecs, time, ParseContext};
+use crate::time::BsdTimestamp;
+use crate::{ecs, kv, time, ParseContext};
 
 /// Whether the decoded pairs (under `kv.*`) are a FortiGate log.
 fn is_fortigate(event: &Event) -> bool {
@@ -33,7 +48,7 @@ fn is_fortigate(event: &Event) -> bool {
 /// Adds the FortiGate mapping (see the module documentation); returns whether it applied.
 pub(crate) fn apply(event: &mut Event, ctx: &ParseContext) -> bool {
     if !is_fortigate(event) {
-        return false;
+        return apply_client(event, ctx);
     }
     let kv = |event: &Event, key: &str| {
         event
@@ -120,6 +135,9 @@ pub(crate) fn apply(event: &mut Event, ctx: &ParseContext) -> bool {
             }
             ecs::set_array(event, "event.category", categories);
             ecs::set_array(event, "event.type", &[verdict]);
+            if denied {
+                event.set("event.outcome", "failure");
+            }
         }
         "event" if subtype == "user" || subtype == "vpn" || subtype == "system" => {
             let logon = action.contains("logon") || action.contains("login");
@@ -134,7 +152,119 @@ pub(crate) fn apply(event: &mut Event, ctx: &ParseContext) -> bool {
         }
         _ => {}
     }
+    kv::move_native(event, "fortinet.firewall");
     true
+}
+
+/// Adds the FortiClient mapping (see the module documentation); returns whether it applied.
+fn apply_client(event: &mut Event, ctx: &ParseContext) -> bool {
+    let kv = |event: &Event, key: &str| {
+        event
+            .get_str(&format!("kv.{key}"))
+            .map(|v| v.trim().to_string())
+            .filter(|v| ecs::present(v))
+    };
+    let Some(status) = kv(event, "status") else {
+        return false;
+    };
+    if kv(event, "logon_user").is_none() && kv(event, "traff_direct").is_none() {
+        return false;
+    }
+    event.set("event.module", "fortinet");
+    event.set("event.dataset", "fortinet.clientendpoint");
+    event.set("observer.vendor", "Fortinet");
+    event.set("observer.product", "FortiClient");
+    event.set("observer.type", "endpoint");
+    if event.get("@timestamp").is_none() && event.get("host.name").is_none() {
+        let original = event.get_str("event.original").unwrap_or("").to_string();
+        client_header(event, &original, ctx);
+    }
+    event.set("event.action", status.as_str());
+    let lower = status.to_ascii_lowercase();
+    let verdict = if ["deny", "block", "drop", "reject"]
+        .iter()
+        .any(|d| lower.starts_with(d))
+    {
+        Some(("denied", "failure"))
+    } else if ["allow", "accept", "pass"]
+        .iter()
+        .any(|a| lower.starts_with(a))
+    {
+        Some(("allowed", "success"))
+    } else {
+        None
+    };
+    if let Some((verdict, outcome)) = verdict {
+        ecs::set_array(event, "event.category", &["network"]);
+        ecs::set_array(event, "event.type", &["connection", verdict]);
+        event.set("event.outcome", outcome);
+    }
+    if let Some(user) = kv(event, "logon_user") {
+        // `user@domain` (or `DOMAIN\user`).
+        let (name, domain) = match (user.split_once('@'), user.split_once('\\')) {
+            (Some((name, domain)), _) => (name, Some(domain)),
+            (None, Some((domain, name))) => (name, Some(domain)),
+            (None, None) => (user.as_str(), None),
+        };
+        ecs::set_user(event, "user.name", name);
+        if let Some(domain) = domain {
+            ecs::set_str(event, "user.domain", domain);
+        }
+    }
+    if let Some(service) = kv(event, "service") {
+        event.set("network.protocol", service.to_ascii_lowercase());
+    }
+    if let Some(direction) = kv(event, "traff_direct").map(|d| d.to_ascii_lowercase()) {
+        if [
+            "inbound", "outbound", "internal", "external", "ingress", "egress",
+        ]
+        .contains(&direction.as_str())
+        {
+            event.set("network.direction", direction);
+        }
+    }
+    if let Some(app) = kv(event, "app_name") {
+        ecs::set_str(event, "process.name", &app);
+    }
+    kv::move_native(event, "fortinet.clientendpoint");
+    true
+}
+
+/// `Month dd hh:mm:ss host` before the pairs of a FortiClient line: `@timestamp` (year
+/// inferred, the context's zone) and `host.name`.
+fn client_header(event: &mut Event, original: &str, ctx: &ParseContext) {
+    let mut words = original.split_whitespace();
+    let (Some(month), Some(day), Some(clock)) = (words.next(), words.next(), words.next()) else {
+        return;
+    };
+    if !month.bytes().all(|c| c.is_ascii_alphabetic()) || month.len() < 3 {
+        return;
+    }
+    let Some(month) = time::month_of(month.as_bytes()) else {
+        return;
+    };
+    let Ok(day) = day.parse::<u32>() else {
+        return;
+    };
+    let Ok(t) = chrono::NaiveTime::parse_from_str(clock, "%H:%M:%S") else {
+        return;
+    };
+    let stamp = BsdTimestamp {
+        month,
+        day,
+        year: None,
+        hour: t.hour(),
+        minute: t.minute(),
+        second: t.second(),
+        nanos: 0,
+    };
+    if let Some(at) = time::resolve_bsd(&stamp, ctx.default_offset, ctx.received) {
+        event.set("@timestamp", vigil_core::time::format_timestamp(at));
+    }
+    if let Some(host) = words.next().filter(|h| !h.contains('=')) {
+        event.set("host.name", host);
+        ecs::set_domain(event, "host.hostname", host);
+    }
 }
 
 #[cfg(test)]
@@ -158,5 +288,46 @@ mod tests {
             Some("2020-04-23T06:16:08.000Z")
         );
         assert_eq!(event.get_str("event.action"), Some("deny"));
+        assert_eq!(event.get_str("fortinet.firewall.devid"), Some("FG100E"));
+        assert!(event.get("kv").is_none());
+    }
+
+    #[test]
+    fn webfilter_block_is_a_failure() {
+        let line = r#"date=2020-04-23 time=12:17:48 devname="testswitch1" devid="somerouterid" logid="0316013056" type="utm" subtype="webfilter" eventtype="ftgd_blk" level="warning" vd="root" tz="-0500" policyid=100602 user="elasticuser" srcip=192.168.2.1 srcport=61930 dstip=175.16.199.1 dstport=443 proto=6 service="HTTPS" hostname="elastic.co" action="blocked" url="/config/""#;
+        let event = parse_line(line.as_bytes(), &ParseContext::default());
+        assert_eq!(event.get_str("event.outcome"), Some("failure"));
+        assert_eq!(event.get_str("event.kind"), Some("alert"));
+        assert_eq!(event.get_str("url.original"), Some("/config/"));
+        assert_eq!(
+            event.get_str("@timestamp"),
+            Some("2020-04-23T17:17:48.000Z")
+        );
+    }
+
+    #[test]
+    fn forticlient_endpoint() {
+        let line = "January 29 06:09:59 boNemoe4402.www.invalid proto=udp service=http status=deny src=10.150.92.220 dst=10.102.123.34 src_port=7178 dst_port=3994 server_app=reeufugi pid=7880 app_name=enderitq traff_direct=external block_count=5286 logon_user=sumdo@litesse6379.api.domain msg=failure";
+        let ctx = ParseContext::new(
+            chrono::DateTime::parse_from_rfc3339("2023-02-01T00:00:00Z")
+                .map(|t| t.to_utc())
+                .unwrap_or_default(),
+        );
+        let e = parse_line(line.as_bytes(), &ctx);
+        assert_eq!(e.get_str("event.dataset"), Some("fortinet.clientendpoint"));
+        assert_eq!(e.get_str("@timestamp"), Some("2023-01-29T06:09:59.000Z"));
+        assert_eq!(e.get_str("host.name"), Some("boNemoe4402.www.invalid"));
+        assert_eq!(e.get_str("source.ip"), Some("10.150.92.220"));
+        assert_eq!(e.get("source.port"), Some(&json!(7178)));
+        assert_eq!(e.get_str("destination.ip"), Some("10.102.123.34"));
+        assert_eq!(e.get("destination.port"), Some(&json!(3994)));
+        assert_eq!(e.get_str("user.name"), Some("sumdo"));
+        assert_eq!(e.get_str("user.domain"), Some("litesse6379.api.domain"));
+        assert_eq!(e.get("process.pid"), Some(&json!(7880)));
+        assert_eq!(e.get_str("event.action"), Some("deny"));
+        assert_eq!(e.get_str("event.outcome"), Some("failure"));
+        assert_eq!(e.get_str("network.direction"), Some("external"));
+        assert_eq!(e.get_str("fortinet.clientendpoint.msg"), Some("failure"));
+        assert_eq!(e.get_str("event.original"), Some(line));
     }
 }

@@ -29,8 +29,12 @@
 //! | `action` | `event.action` |
 //! | `pid` (a number) | `process.pid` (unless the syslog header gave one) |
 //!
-//! FortiGate logs (`devid`, `logid` and `type` present) and SonicWall logs (`id`, `sn`, `m`)
-//! get their vendor mapping on top (`fortinet`, `sonicwall` modules).
+//! FortiGate logs (`devid`, `logid` and `type` present), FortiClient logs (`logon_user` /
+//! `traff_direct` with `status`), SonicWall logs (`id`, `sn`, `m`), Sophos XG logs
+//! (`log_id`, `log_type`, `device_name`) and F5 BIG-IP AFM logs (`acl_*` with `[F5@` or
+//! `bigip_mgmt_ip`) get their vendor mapping on top (`fortinet`, `sonicwall`, `sophos`,
+//! `f5` modules), which moves the pairs from `kv.*` to the vendor's prefix
+//! (`fortinet.firewall.*`, `sophos.xg.*`, `f5.bigipafm.*` ...; SonicWall keeps `kv.*`).
 
 use std::borrow::Cow;
 
@@ -152,8 +156,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Option<Event> {
     event.set("message", text);
     event.set("event.kind", "event");
     apply_pairs(&pairs, ctx, &mut event);
-    let _vendor =
-        crate::fortinet::apply(&mut event, ctx) || crate::sonicwall::apply(&mut event, ctx);
+    vendor(&mut event, ctx);
     Some(event)
 }
 
@@ -162,10 +165,27 @@ pub(crate) fn apply(message: &str, ctx: &ParseContext, event: &mut Event) -> boo
     match pairs(message) {
         Some(pairs) => {
             apply_pairs(&pairs, ctx, event);
-            let _vendor = crate::fortinet::apply(event, ctx) || crate::sonicwall::apply(event, ctx);
+            vendor(event, ctx);
             true
         }
         None => false,
+    }
+}
+
+/// The vendor mapping on top of the generic one, the first that recognises the pairs;
+/// returns whether one applied.
+fn vendor(event: &mut Event, ctx: &ParseContext) -> bool {
+    crate::fortinet::apply(event, ctx)
+        || crate::sonicwall::apply(event, ctx)
+        || crate::sophos::apply_xg(event, ctx)
+        || crate::f5::apply(event, ctx)
+}
+
+/// Moves the decoded pairs from `kv.*` to a vendor's own prefix (`sophos.xg`,
+/// `fortinet.firewall` ...), once its mapping has used them.
+pub(crate) fn move_native(event: &mut Event, prefix: &str) {
+    if let Some(pairs) = event.remove("kv") {
+        event.set(prefix, pairs);
     }
 }
 

@@ -18,7 +18,8 @@
 //! ([`zeek`]), Azure activity ([`azure`]), GCP audit ([`gcp_audit`]), CrowdStrike Falcon
 //! ([`crowdstrike`]) and AWS S3 / ELB access records ([`aws_access`]) inside the JSON
 //! parser; rendered Windows Event XML ([`windows_xml`]); Cisco ASA ([`cisco_asa`]), Juniper
-//! SRX, PAN-OS, FortiGate and SonicWall firewalls; MySQL, PostgreSQL and Redis logs.
+//! SRX, PAN-OS, FortiGate / FortiClient, SonicWall, Sophos XG / UTM and F5 BIG-IP AFM
+//! firewalls; MySQL, PostgreSQL and Redis logs.
 //! `tests/conformance.rs` compares all of them with third-party goldens
 //! (`docs/ecs-differences.md`).
 //!
@@ -44,6 +45,7 @@ pub mod device_fleet;
 mod ecs;
 mod envelope;
 pub mod error;
+mod f5;
 mod fortinet;
 pub mod gcp_audit;
 pub mod github;
@@ -59,6 +61,7 @@ mod postgresql;
 pub mod programs;
 mod redis;
 mod sonicwall;
+mod sophos;
 pub mod suricata;
 pub mod syslog;
 mod time;

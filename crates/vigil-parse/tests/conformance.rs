@@ -86,11 +86,14 @@ const GATED: &[&str] = &[
     "wazuh-engine/aws-cloudtrail",
     "wazuh-engine/aws-elb",
     "wazuh-engine/aws-s3-server-access",
+    "wazuh-engine/f5",
+    "wazuh-engine/fortinet",
     "wazuh-engine/mysql",
     "wazuh-engine/nginx",
     "wazuh-engine/postgresql",
     "wazuh-engine/redis",
     "wazuh-engine/sonicwall",
+    "wazuh-engine/sophos",
     "wazuh-engine/suricata",
     "wazuh-engine/syslog",
     "wazuh-engine/sysmon-linux",
@@ -99,10 +102,7 @@ const GATED: &[&str] = &[
 ];
 
 /// Formats where Vigil parses part of the corpus (status "partial", not gated), and why.
-const PARTIAL: &[(&str, &str)] = &[(
-    "wazuh-engine/fortinet",
-    "FortiGate lines are mapped (fortinet.rs); the FortiClient endpoint and FortiWeb-style samples are not",
-)];
+const PARTIAL: &[(&str, &str)] = &[];
 
 /// Minimum share of matched fields per gated format.
 const THRESHOLD: f64 = 95.0;
@@ -806,6 +806,63 @@ fn documented(
             let rest: Vec<&String> = want.iter().filter(|w| *w != "network_traffic").collect();
             let got_all: Vec<&String> = got.map(|g| g.iter().collect()).unwrap_or_default();
             (rest == got_all).then_some("non-ecs-network-traffic-category")?
+        }
+        // Wazuh's Fortinet goldens misspell the outcome.
+        ("event.outcome", "sucess", _) if format == "wazuh-engine/fortinet" => "wazuh-outcome-typo",
+        // FortiClient `status=deny`, Sophos XG `log_subtype="Drop"`: the connection failed.
+        ("event.outcome", "success" | "unknown", Some("failure"))
+            if (format == "wazuh-engine/fortinet" && input.contains(" status=deny "))
+                || (format == "wazuh-engine/sophos" && input.contains("log_subtype=\"Drop\"")) =>
+        {
+            "denied-outcome"
+        }
+        // FSSO logon: `user` is no type of `authentication`.
+        ("event.type", _, Some(_)) if format == "wazuh-engine/fortinet" && has("user") => {
+            let rest: Vec<&String> = want.iter().filter(|w| *w != "user").collect();
+            let got_all: Vec<&String> = got.map(|g| g.iter().collect()).unwrap_or_default();
+            (rest == got_all).then_some("fortinet-authentication-type")?
+        }
+        // FortiGate web filter: Vigil adds `web` to `network`.
+        ("event.category", _, Some(_))
+            if format == "wazuh-engine/fortinet" && input.contains("subtype=\"webfilter\"") =>
+        {
+            let got_all: Vec<&String> = got.map(|g| g.iter().collect()).unwrap_or_default();
+            let rest: Vec<&String> = got_all.into_iter().filter(|v| *v != "web").collect();
+            let want_all: Vec<&String> = want.iter().collect();
+            (rest == want_all).then_some("fortinet-webfilter-category")?
+        }
+        // A FortiManager sample with both `srcport=` and `src_port=`: Vigil keeps the
+        // port that goes with the address it took (`src=`, the later pair).
+        ("source.port", w, Some(g))
+            if format == "wazuh-engine/fortinet"
+                && input.contains(&format!(" srcport={w} "))
+                && input.contains(&format!(" src_port={g} ")) =>
+        {
+            "fortimanager-duplicate-fields"
+        }
+        // Sophos XG: Wazuh keeps the case of `log_subtype` for IDP only.
+        ("event.action", w, Some(g))
+            if format == "wazuh-engine/sophos" && w != g && w.to_ascii_lowercase() == g =>
+        {
+            "sophos-action-case"
+        }
+        // Sophos XG anti-spam: Wazuh appends every category and type it knows.
+        ("event.category" | "event.type", _, Some(_))
+            if format == "wazuh-engine/sophos" && input.contains("log_type=\"Anti-Spam\"") =>
+        {
+            "sophos-antispam-category"
+        }
+        // An empty address written as a blank.
+        ("source.ip" | "destination.ip", w, None) if w.trim().is_empty() => "wazuh-blank-address",
+        // Sophos XG informational logs (wireless): Wazuh's default outcome and the
+        // Filebeat module's default host name, neither in the line.
+        ("event.outcome", "success", None)
+            if format == "wazuh-engine/sophos" && input.contains("log_subtype=\"Information\"") =>
+        {
+            "wazuh-default-outcome"
+        }
+        ("host.name", w, None) if format == "wazuh-engine/sophos" && !input.contains(w) => {
+            "sophos-default-host-name"
         }
         // `unknown` outcome where the source reports no result: Vigil leaves it unset.
         ("event.outcome", "unknown", None) => "outcome-unknown",
