@@ -47,7 +47,7 @@ use vigil_core::Event;
 use vigil_parse::{parse_line, ParseContext};
 
 /// `[sources]` in `vigil.toml`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SourcesConfig {
     /// `[[sources.file]]`: files to tail.
@@ -55,7 +55,7 @@ pub struct SourcesConfig {
 }
 
 /// One `[[sources.file]]` entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSourceConfig {
     /// The source's name (`log.source.name` of its events).

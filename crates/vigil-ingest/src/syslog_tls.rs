@@ -11,7 +11,9 @@
 //! fields (subject DN and common name, issuer, serial, SHA-256 of the DER), set after
 //! parsing and replacing any `tls.client` of the message, so a message cannot claim another
 //! sender's identity. It owns no key material and
-//! no trust decision: the [`TlsAcceptor`] is built by the server from `[tls]`.
+//! no trust decision: the [`TlsAcceptor`] is built by the server from `[tls]` and handed over
+//! through a watch channel, so a renewed certificate or an updated CRL applies to the next
+//! handshake without a restart.
 
 use crate::metrics::IngestMetrics;
 use crate::pipeline::Sink;
@@ -23,6 +25,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_rustls::rustls::ServerConnection;
 use tokio_rustls::TlsAcceptor;
 
@@ -47,10 +50,11 @@ impl Default for TlsTimeouts {
     }
 }
 
-/// Accepts syslog-over-TLS connections until the sink closes.
+/// Accepts syslog-over-TLS connections until the sink closes. Each handshake uses the
+/// acceptor current in `acceptor` at the time the connection arrives.
 pub async fn serve_tls(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
+    acceptor: watch::Receiver<TlsAcceptor>,
     sink: Sink,
     settings: SyslogSettings,
     timeouts: TlsTimeouts,
@@ -58,7 +62,7 @@ pub async fn serve_tls(
 ) {
     let max = settings.max_connections;
     accept_connections(listener, &sink.clone(), max, "syslog TLS", |stream, peer| {
-        let acceptor = acceptor.clone();
+        let acceptor = acceptor.borrow().clone();
         let sink = sink.clone();
         let settings = settings.clone();
         let timeouts = timeouts.clone();

@@ -1,7 +1,7 @@
 //! `vigil.toml`: every key optional, each with the same name as its `vigil serve` flag
 //! (dashes become underscores). Command-line flags override the file.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -27,7 +27,7 @@ pub enum ConfigError {
 }
 
 /// The server's settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Where the journal, index and keys live.
@@ -84,7 +84,7 @@ pub struct Config {
 }
 
 /// `[[pipelines]]`: one VRL program and when it runs.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineSettings {
     /// Name, shown in errors, tags and metrics.
@@ -105,7 +105,7 @@ pub struct PipelineSettings {
 }
 
 /// `[auth]`: who may use the API.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthSettings {
     /// Put every audit record into the event stream too, as an ECS event
@@ -132,7 +132,7 @@ impl Default for AuthSettings {
 }
 
 /// `[tls]`: certificate and key (PEM) for HTTPS; the same pair serves syslog over TLS.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSettings {
     /// PEM certificate chain, leaf first.
@@ -143,10 +143,16 @@ pub struct TlsSettings {
     /// a client without such a certificate is refused (mutual TLS). The API is unaffected.
     #[serde(default)]
     pub client_ca: Option<PathBuf>,
+    /// PEM certificate revocation lists (`X509 CRL` blocks, one file) for `client_ca`: a
+    /// client whose certificate is revoked is refused. Every CA below the trust anchor in a
+    /// client's chain needs its CRL here (an uncovered certificate is refused). The file is
+    /// re-read when it changes.
+    #[serde(default)]
+    pub client_crl: Option<PathBuf>,
 }
 
 /// `[detect]`: where rules come from and how alerts are raised.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DetectSettings {
     /// Run detection on the event stream.

@@ -15,6 +15,7 @@ pub mod detection;
 pub mod detection_api;
 pub mod otlp;
 pub mod pipeline;
+pub mod settings_audit;
 pub mod shippers;
 pub mod sources;
 pub mod store;
@@ -106,10 +107,11 @@ pub async fn serve(config: Config) -> Result<()> {
     if let Some(remap) = &remap {
         tracing::info!(pipelines = ?remap, "user-defined pipelines compiled");
     }
-    // Syslog over TLS: certificate, key and client CA are checked before anything is opened.
+    // Syslog over TLS: certificate, key, client CA and CRL are checked before anything is
+    // opened, then watched for changes.
     let syslog_tls = match config.syslog_tls {
         Some(_) => {
-            let acceptor = tls::syslog_acceptor(config.tls.as_ref())?;
+            let acceptor = tls::watched_syslog_acceptor(config.tls.as_ref())?;
             let idle = config::parse_duration(&config.syslog_tls_idle_timeout)
                 .map_err(|e| anyhow::anyhow!("syslog_tls_idle_timeout: {e}"))?;
             let timeouts = vigil_ingest::syslog_tls::TlsTimeouts {
@@ -159,6 +161,9 @@ pub async fn serve(config: Config) -> Result<()> {
         None
     };
     let security = open_security(&config, pool.clone(), pipeline.sink()).await?;
+    settings_audit::record_settings_changes(&pool, &security.audit, &config)
+        .await
+        .context("cannot record the settings in the audit trail")?;
     let tls = match &config.tls {
         Some(settings) => Some(tls::acceptor(settings)?),
         None => None,
@@ -198,12 +203,15 @@ pub async fn serve(config: Config) -> Result<()> {
             metrics.clone(),
         )));
     }
-    if let (Some(addr), Some((acceptor, timeouts))) = (config.syslog_tls, syslog_tls) {
+    if let (Some(addr), Some(((acceptor, reload_task), timeouts))) = (config.syslog_tls, syslog_tls)
+    {
+        tasks.push(reload_task);
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen for syslog over TLS on {addr}"))?;
         let mutual = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
-        tracing::info!(address = %listener.local_addr()?, mutual_tls = mutual, "listening for syslog over TLS");
+        let revocation = config.tls.as_ref().is_some_and(|t| t.client_crl.is_some());
+        tracing::info!(address = %listener.local_addr()?, mutual_tls = mutual, revocation_list = revocation, "listening for syslog over TLS");
         tasks.push(tokio::spawn(vigil_ingest::syslog_tls::serve_tls(
             listener,
             acceptor,

@@ -1,20 +1,21 @@
 //! TLS with rustls from `[tls]`: loads the PEM certificate chain, key and (for syslog mutual
-//! TLS) client CA bundle (a clear error naming the file when one is missing or unusable);
-//! builds the HTTPS acceptor and the syslog-over-TLS acceptor (client certificates required
-//! and verified against `client_ca` when it is set); and a listener that completes HTTPS
-//! handshakes off the accept loop (each bounded by a timeout) and hands finished
-//! connections to axum.
+//! TLS) client CA bundle and certificate revocation lists (a clear error naming the file when
+//! one is missing or unusable); builds the HTTPS acceptor and the syslog-over-TLS acceptor
+//! (client certificates required and verified against `client_ca` and `client_crl` when they
+//! are set), rebuilding the latter when one of its files changes; and a listener that
+//! completes HTTPS handshakes off the accept loop (each bounded by a timeout) and hands
+//! finished connections to axum.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{anyhow, Context, Result};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::{rustls, TlsAcceptor};
 
@@ -24,6 +25,8 @@ use crate::config::TlsSettings;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Handshakes in progress at once (beyond this, new connections wait in the kernel backlog).
 const MAX_HANDSHAKES: usize = 256;
+/// How often the syslog TLS files are checked for changes (a renewed certificate, a new CRL).
+const RELOAD_CHECK_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Reads a PEM certificate chain.
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
@@ -80,9 +83,43 @@ pub fn load_client_roots(path: &Path) -> Result<rustls::RootCertStore> {
     Ok(roots)
 }
 
+/// Reads PEM certificate revocation lists (one file may hold several `X509 CRL` blocks).
+pub fn load_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>> {
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "cannot read TLS certificate revocation list {}",
+            path.display()
+        )
+    })?;
+    let crls: Vec<CertificateRevocationListDer<'static>> =
+        CertificateRevocationListDer::pem_slice_iter(&bytes)
+            .collect::<Result<_, _>>()
+            .map_err(|e| {
+                anyhow!(
+                    "TLS certificate revocation list {} is not valid PEM: {e}",
+                    path.display()
+                )
+            })?;
+    if crls.is_empty() {
+        return Err(anyhow!(
+            "TLS certificate revocation list {} holds no X509 CRL block",
+            path.display()
+        ));
+    }
+    Ok(crls)
+}
+
+/// What client certificates must satisfy (mutual TLS).
+struct ClientTrust<'a> {
+    ca_path: &'a Path,
+    roots: rustls::RootCertStore,
+    crl_path: Option<&'a Path>,
+    crls: Vec<CertificateRevocationListDer<'static>>,
+}
+
 fn server_config(
     settings: &TlsSettings,
-    client_roots: Option<(&Path, rustls::RootCertStore)>,
+    client_trust: Option<ClientTrust<'_>>,
 ) -> Result<rustls::ServerConfig> {
     let certs = load_certs(&settings.cert)?;
     let key = load_key(&settings.key)?;
@@ -90,19 +127,28 @@ fn server_config(
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .context("cannot set up TLS")?;
-    let builder = match client_roots {
+    let builder = match client_trust {
         None => builder.with_no_client_auth(),
-        Some((path, roots)) => {
+        Some(trust) => {
+            // With CRLs, every certificate of the client's chain below the trust anchor must
+            // be covered by one of them (rustls' default: unknown revocation status is
+            // refused), so a CA whose CRL was forgotten fails closed.
             let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
-                Arc::new(roots),
+                Arc::new(trust.roots),
                 provider,
             )
+            .with_crls(trust.crls)
             .build()
-            .map_err(|e| {
-                anyhow!(
+            .map_err(|e| match trust.crl_path {
+                Some(crl) => anyhow!(
+                    "cannot use the TLS client CA bundle {} with the revocation list {}: {e}",
+                    trust.ca_path.display(),
+                    crl.display()
+                ),
+                None => anyhow!(
                     "cannot use the TLS client CA bundle {}: {e}",
-                    path.display()
-                )
+                    trust.ca_path.display()
+                ),
             })?;
             builder.with_client_cert_verifier(verifier)
         }
@@ -124,17 +170,89 @@ pub fn acceptor(settings: &TlsSettings) -> Result<TlsAcceptor> {
 }
 
 /// The acceptor for syslog over TLS (`syslog_tls`): the `[tls]` certificate and key and,
-/// when `client_ca` is set, a client certificate chaining to it is required (mutual TLS).
-/// Without `[tls]` it is an error saying so.
+/// when `client_ca` is set, a client certificate chaining to it is required (mutual TLS) and,
+/// when `client_crl` is set too, must not be revoked. Without `[tls]` it is an error saying so.
 pub fn syslog_acceptor(settings: Option<&TlsSettings>) -> Result<TlsAcceptor> {
     let settings = settings.ok_or_else(|| {
         anyhow!("syslog_tls is set but there is no [tls] section: syslog over TLS needs [tls] cert and key (and client_ca for mutual TLS)")
     })?;
-    let roots = match &settings.client_ca {
-        Some(path) => Some((path.as_path(), load_client_roots(path)?)),
-        None => None,
+    let trust = match (&settings.client_ca, &settings.client_crl) {
+        (Some(ca_path), crl_path) => Some(ClientTrust {
+            ca_path,
+            roots: load_client_roots(ca_path)?,
+            crl_path: crl_path.as_deref(),
+            crls: match crl_path {
+                Some(path) => load_crls(path)?,
+                None => Vec::new(),
+            },
+        }),
+        (None, Some(crl)) => {
+            return Err(anyhow!(
+                "[tls] client_crl = {} is set without client_ca: revocation lists apply to client certificates, which only mutual TLS asks for",
+                crl.display()
+            ))
+        }
+        (None, None) => None,
     };
-    Ok(TlsAcceptor::from(Arc::new(server_config(settings, roots)?)))
+    Ok(TlsAcceptor::from(Arc::new(server_config(settings, trust)?)))
+}
+
+/// The syslog-over-TLS acceptor, rebuilt whenever one of its files (certificate, key, client
+/// CA bundle, revocation list) changes on disk, so a renewed certificate or a freshly
+/// published CRL applies to the next handshake without a restart. A change that does not
+/// load (a half-written file, a key that no longer matches) is logged and the previous
+/// acceptor stays in use; the check repeats until the files load.
+pub fn watched_syslog_acceptor(
+    settings: Option<&TlsSettings>,
+) -> Result<(watch::Receiver<TlsAcceptor>, tokio::task::JoinHandle<()>)> {
+    let initial = syslog_acceptor(settings)?;
+    let Some(settings) = settings.cloned() else {
+        return Err(anyhow!("syslog_tls is set but there is no [tls] section"));
+    };
+    let (tx, rx) = watch::channel(initial);
+    let files: Vec<PathBuf> = [
+        Some(settings.cert.clone()),
+        Some(settings.key.clone()),
+        settings.client_ca.clone(),
+        settings.client_crl.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut seen = modification_times(&files);
+    let task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(RELOAD_CHECK_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = modification_times(&files);
+            if now == seen {
+                continue;
+            }
+            match syslog_acceptor(Some(&settings)) {
+                Ok(acceptor) => {
+                    seen = now;
+                    tracing::info!(files = ?files, "syslog TLS certificate, key, CA or revocation list changed: reloaded");
+                    if tx.send(acceptor).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "syslog TLS files changed but do not load; still using the previous ones");
+                    // Tried again when they change again (a mid-write file changes once more).
+                    seen = now;
+                }
+            }
+        }
+    });
+    Ok((rx, task))
+}
+
+fn modification_times(files: &[PathBuf]) -> Vec<Option<SystemTime>> {
+    files
+        .iter()
+        .map(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok())
+        .collect()
 }
 
 /// A listener yielding TLS connections whose handshake has completed.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{stdout, test_data, vigil, Server};
+use common::{create_token, stdout, test_data, vigil, Server};
 use flate2::write::GzEncoder;
 use std::io::Write;
 
@@ -89,5 +89,68 @@ fn ingest_sends_gzip_files_to_a_running_server() {
     let result = server.wait_for("host.name:LabSZ", 2000);
     assert_eq!(result["total"], 2000);
     assert_eq!(result["hits"][0]["log"]["source"]["name"], "http");
+    server.stop();
+}
+
+/// Settings take effect at a start: each start's settings are compared with the previous
+/// start's and every changed key is in the audit trail, old and new value, so nobody can
+/// quietly weaken the configuration between two restarts.
+#[test]
+fn settings_changed_between_starts_are_in_the_audit_trail() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let config = dir.path().join("vigil.toml");
+    let write_config = |extra: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = \"{}\"\nhttp = \"127.0.0.1:0\"\nsyslog_udp = \"off\"\nsyslog_tcp = \"127.0.0.1:0\"\n{extra}",
+                data.display()
+            ),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    };
+    let args = vec![
+        "serve".to_string(),
+        "--config".to_string(),
+        config.display().to_string(),
+    ];
+    write_config("[detect]\nsuppression = \"10m\"\n");
+    Server::spawn(&args, &data, false, true).stop();
+    // The same settings again: nothing to record.
+    Server::spawn(&args, &data, false, true).stop();
+    write_config("[detect]\nsuppression = \"1h\"\n[auth]\nsession_idle_timeout = \"2h\"\n");
+    let server = Server::spawn(&args, &data, false, true);
+    let auditor = create_token(&data, "audrey", "auditor", &[]);
+    let (status, trail) = server.get_as(&auditor, "/api/v1/audit?action=settings.change");
+    assert_eq!(status, 200, "{trail}");
+    let records = trail["records"].as_array().cloned().unwrap_or_default();
+    assert_eq!(records.len(), 2, "{trail}");
+    let first = records
+        .iter()
+        .find(|r| r["details"]["first_start"] == true)
+        .unwrap_or_else(|| panic!("no first-start record: {trail}"));
+    assert_eq!(first["details"]["settings"]["detect.suppression"], "10m");
+    assert_eq!(first["details"]["settings"]["auth.enabled"], true);
+    let change = records
+        .iter()
+        .find(|r| r["details"]["changes"].is_array())
+        .unwrap_or_else(|| panic!("no change record: {trail}"));
+    assert_eq!(
+        change["details"]["changes"],
+        serde_json::json!([
+            {"key": "auth.session_idle_timeout", "from": "30m", "to": "2h"},
+            {"key": "detect.suppression", "from": "10m", "to": "1h"},
+        ]),
+        "{change}"
+    );
+    assert_eq!(change["target"], config.display().to_string());
+    assert!(server
+        .log
+        .lock()
+        .map(|l| l
+            .iter()
+            .any(|l| l.contains("settings changed since the previous start")))
+        .unwrap_or(false));
     server.stop();
 }
