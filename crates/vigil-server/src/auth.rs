@@ -58,6 +58,7 @@ pub const ROUTES: &[RouteRule] = &[
     // detection_api.rs
     r("GET", "/api/v1/alerts", need(P::ViewAlerts)),
     r("GET", "/api/v1/alerts/{id}", need(P::ViewAlerts)),
+    r("POST", "/api/v1/alerts/{id}/status", need(P::WorkAlerts)),
     r("GET", "/api/v1/rules", need(P::ViewRules)),
     r("POST", "/api/v1/rules/reload", need(P::ManageRules)),
     // auth_api.rs

@@ -1,4 +1,5 @@
-//! HTTP endpoints for detection: alerts (`/api/v1/alerts`, `/api/v1/alerts/{id}`) and rules
+//! HTTP endpoints for detection: alerts (`/api/v1/alerts`, `/api/v1/alerts/{id}`, triage with
+//! `POST /api/v1/alerts/{id}/status`, audited with the old and new status) and rules
 //! (`/api/v1/rules`, `POST /api/v1/rules/reload`). Bad parameters get a 400 with a JSON
 //! error; a server without detection answers 503.
 
@@ -27,6 +28,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/alerts", get(list_alerts))
         .route("/api/v1/alerts/{id}", get(get_alert))
+        .route("/api/v1/alerts/{id}/status", post(set_alert_status))
         .route("/api/v1/rules", get(list_rules))
         .route("/api/v1/rules/reload", post(reload_rules))
 }
@@ -97,11 +99,8 @@ async fn list_alerts(
     Ok(Json(json!({ "count": alerts.len(), "alerts": alerts })).into_response())
 }
 
-async fn get_alert(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let store = store(&state)?;
+/// An alert id from a path, checked (400 when it cannot be one).
+fn alert_id(id: &str) -> Result<&str, ApiError> {
     if id.is_empty()
         || id.len() > 128
         || !id
@@ -110,11 +109,82 @@ async fn get_alert(
     {
         return Err(bad_request(format!("invalid alert id '{id}'")));
     }
-    let Some(alert) = store.get(&id).await.map_err(internal)? else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no alert with id '{id}'"),
-        ));
+    Ok(id)
+}
+
+fn no_alert(id: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, format!("no alert with id '{id}'"))
+}
+
+/// Longest triage note kept with a status change.
+const MAX_STATUS_REASON: usize = 2_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusChange {
+    status: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/alerts/{id}/status` `{"status": "acknowledged", "reason": "…"}`: moves an
+/// alert through triage (open, acknowledged, closed). Every change, and every refused one,
+/// is in the audit trail with the alert, the old and new status and the reason.
+async fn set_alert_status(
+    State(state): State<Arc<AppState>>,
+    caller: crate::auth::Caller,
+    Path(id): Path<String>,
+    body: Result<Json<StatusChange>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let store = store(&state)?;
+    let id = alert_id(&id)?;
+    let Json(change) = body.map_err(|e| bad_request(e.body_text()))?;
+    let status = change
+        .status
+        .trim()
+        .parse::<AlertStatus>()
+        .map_err(|e| bad_request(e.to_string()))?;
+    let reason = change.reason.map(|r| r.trim().to_string());
+    if reason.as_ref().is_some_and(|r| r.len() > MAX_STATUS_REASON) {
+        return Err(bad_request(format!(
+            "reason is longer than {MAX_STATUS_REASON} bytes"
+        )));
+    }
+    let Some(before) = store.get(id).await.map_err(internal)? else {
+        return Err(no_alert(id));
+    };
+    let alert_id = before.alert.id.clone();
+    store
+        .set_status(&alert_id, status)
+        .await
+        .map_err(internal)?;
+    let record = caller
+        .audit(
+            vigil_auth::AuditAction::AlertUpdate,
+            vigil_auth::Outcome::Success,
+        )
+        .with_target(alert_id.clone())
+        .with_details(json!({
+            "rule_id": before.alert.rule_id,
+            "from": before.status,
+            "to": status,
+            "reason": reason,
+        }));
+    state.security.audit.record(record).await;
+    let Some(after) = store.get(&alert_id).await.map_err(internal)? else {
+        return Err(no_alert(&alert_id));
+    };
+    Ok(Json(serde_json::to_value(&after).map_err(internal)?).into_response())
+}
+
+async fn get_alert(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let store = store(&state)?;
+    let id = alert_id(&id)?;
+    let Some(alert) = store.get(id).await.map_err(internal)? else {
+        return Err(no_alert(id));
     };
     let mut events = Vec::new();
     if let Some(searcher) = state.searcher.clone() {

@@ -1,5 +1,7 @@
 //! `vigil alerts`: list alerts (or show one with its events) from a running server
-//! (`--server`) or straight from a data directory's metadata database (read-only use).
+//! (`--server`) or straight from a data directory's metadata database (read-only use), and
+//! triage one on a server (`vigil alerts ID --set-status acknowledged --reason …`, audited
+//! under the token's owner).
 
 use std::process::ExitCode;
 
@@ -40,6 +42,13 @@ pub struct AlertsArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
+    /// Move the alert ID to this status (open, acknowledged, closed); needs --server and an
+    /// analyst's token, and is recorded in the audit trail
+    #[arg(long, requires_all = ["id", "server"])]
+    set_status: Option<String>,
+    /// Triage note kept with --set-status in the audit trail
+    #[arg(long, requires = "set_status")]
+    reason: Option<String>,
 }
 
 fn rows_of(alerts: &[Value]) -> Value {
@@ -100,9 +109,13 @@ pub fn run(args: AlertsArgs) -> Result<ExitCode> {
 fn from_server(server: &str, args: &AlertsArgs) -> Result<(Vec<Value>, Option<Value>)> {
     let base = server.trim_end_matches('/');
     let client = crate::client::http_client(args.token.as_deref(), None)?;
-    let response = match &args.id {
-        Some(id) => client.get(format!("{base}/api/v1/alerts/{id}")).send(),
-        None => {
+    let response = match (&args.id, &args.set_status) {
+        (Some(id), Some(status)) => client
+            .post(format!("{base}/api/v1/alerts/{id}/status"))
+            .json(&serde_json::json!({ "status": status, "reason": args.reason }))
+            .send(),
+        (Some(id), None) => client.get(format!("{base}/api/v1/alerts/{id}")).send(),
+        (None, _) => {
             let mut query: Vec<(&str, String)> = vec![("limit", args.limit.to_string())];
             for (k, v) in [
                 ("status", &args.status),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{vigil, Server};
+use common::{create_token, vigil, Server};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -145,6 +145,84 @@ fn ssh_brute_force_raises_one_alert_with_its_evidence() {
             .is_some_and(|r| r.contains("has no value: set it under [detect.placeholders]"))),
         "{errors:#?}"
     );
+
+    // Triage: the analyst acknowledges the alert with a note; the auditor may not; the
+    // change, who made it and why are in the audit trail.
+    let status_path = format!("/api/v1/alerts/{id}/status");
+    let ack = serde_json::json!({"status": "acknowledged", "reason": "source blocked at the edge"});
+    let (status, body) = server.post_as(&server.analyst_token, &status_path, &ack);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "acknowledged", "{body}");
+    assert_eq!(body["id"], id, "{body}");
+    assert_eq!(alerts(&server, "?status=acknowledged").len(), 1);
+    assert_eq!(
+        alerts(&server, "?status=open")
+            .iter()
+            .filter(|a| a["id"] == id)
+            .count(),
+        0
+    );
+    let (status, body) = server.post_as(
+        &server.analyst_token,
+        &status_path,
+        &serde_json::json!({"status": "resolved"}),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("unknown alert status")),
+        "{body}"
+    );
+    let (status, body) = server.post_as(
+        &server.analyst_token,
+        "/api/v1/alerts/0123456789abcdef0123456789abcdef/status",
+        &ack,
+    );
+    assert_eq!(status, 404, "{body}");
+    let auditor = create_token(dir.path(), "audrey", "auditor", &[]);
+    let (status, _) = server.post_as(
+        &auditor,
+        &status_path,
+        &serde_json::json!({"status": "closed"}),
+    );
+    assert_eq!(status, 403);
+    assert_eq!(alerts(&server, "?status=acknowledged").len(), 1);
+    let (status, trail) = server.get_as(&auditor, "/api/v1/audit?action=alert.update");
+    assert_eq!(status, 200, "{trail}");
+    let records = trail["records"].as_array().cloned().unwrap_or_default();
+    assert_eq!(records.len(), 1, "{trail}");
+    assert_eq!(records[0]["target"], id, "{trail}");
+    assert_eq!(records[0]["details"]["from"], "open", "{trail}");
+    assert_eq!(records[0]["details"]["to"], "acknowledged", "{trail}");
+    assert_eq!(
+        records[0]["details"]["reason"], "source blocked at the edge",
+        "{trail}"
+    );
+    assert_eq!(records[0]["actor"]["owner"], "e2e-analyst", "{trail}");
+    // The CLI closes it through the server, under the token's owner.
+    let base = server.url("");
+    let out = vigil(&[
+        "alerts",
+        id,
+        "--server",
+        &base,
+        "--token",
+        &server.analyst_token,
+        "--set-status",
+        "closed",
+        "--reason",
+        "false positive: scanner",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let closed: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert_eq!(closed["status"], "closed", "{closed}");
+    let (_, trail) = server.get_as(&auditor, "/api/v1/audit?action=alert.update");
+    assert_eq!(
+        trail["records"].as_array().map_or(0, Vec::len),
+        2,
+        "{trail}"
+    );
     server.stop();
 
     // The CLI reads the same alerts from the data directory.
@@ -157,9 +235,9 @@ fn ssh_brute_force_raises_one_alert_with_its_evidence() {
     ]);
     assert!(out.status.success(), "{out:?}");
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    assert!(listed
-        .as_array()
-        .is_some_and(|a| a.iter().any(|x| x["rule_title"] == BRUTE_FORCE)));
+    assert!(listed.as_array().is_some_and(|a| a
+        .iter()
+        .any(|x| x["rule_title"] == BRUTE_FORCE && x["status"] == "closed")));
 }
 
 #[test]
