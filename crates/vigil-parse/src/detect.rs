@@ -137,6 +137,11 @@ pub(crate) fn cef_or_leef(text: &str, start: usize, ctx: &ParseContext) -> Optio
 fn find_record(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let end = b.len().min(MARKER_WINDOW);
+    // Tried on every line: most have no `EF:` near the start at all.
+    let reach = b.len().min(MARKER_WINDOW + 4);
+    if !b[..reach].windows(3).any(|w| w == b"EF:") {
+        return None;
+    }
     (0..end).find(|&i| {
         (i == 0 || matches!(b[i - 1], b' ' | b':' | b'>'))
             && [&b"CEF:"[..], b"LEEF:"].iter().any(|m| {

@@ -34,10 +34,27 @@ const TYPES: [&str; 2] = ["TRAFFIC", "THREAT"];
 /// Byte offset of a PAN-OS CSV record in `text` (at the start or after a space, within
 /// the first 160 bytes).
 pub(crate) fn record_start(text: &str) -> Option<usize> {
+    // Tried on every syslog line: only commas are visited (most lines have none in reach),
+    // each with the run of digits before it (the record's first column).
     let b = text.as_bytes();
-    let end = b.len().min(160);
-    (0..end)
-        .find(|&i| (i == 0 || b[i - 1] == b' ') && b[i].is_ascii_digit() && looks_like(&text[i..]))
+    let reach = b.len().min(160 + 20);
+    b[..reach]
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c == b',')
+        .find_map(|(comma, _)| {
+            let digits = b[..comma]
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            let start = comma - digits;
+            (digits > 0
+                && start < 160
+                && (start == 0 || b[start - 1] == b' ')
+                && looks_like(&text[start..]))
+            .then_some(start)
+        })
 }
 
 /// Whether `text` starts like a PAN-OS CSV record of a known type.
