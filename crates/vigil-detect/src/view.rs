@@ -5,6 +5,10 @@
 //! log-source field aliases of the event (Security 4688 `NewProcessName` answers for
 //! `Image`), then dotted ECS paths through nested objects (`source.ip`). Unnamed Windows
 //! `Data` lists read as one space-joined string, as SigmaHQ's own test oracle reads them.
+//! Linux audit events answer a plain field name (`type`, `a0`, `exe`, `key`: SigmaHQ's
+//! `service: auditd` rules use the raw record keys) from `auditd.data.*`, of the event and of
+//! every record joined into it (`auditd.records[]`), so a rule sees all records of the
+//! kernel event (`type: EXECVE` matches a SYSCALL+EXECVE+PATH event).
 //! Keyword search covers every string except `event.original` when the event has a
 //! `message` (the raw text would make a keyword match the syslog header too).
 //! This view must never allocate on a plain field hit; it must never clone the event.
@@ -144,7 +148,7 @@ impl SigmaView<'_> {
             }
         }
         if !path.contains('.') {
-            return None;
+            return self.audit_record_field(path);
         }
         let parts: Vec<&str> = path.split('.').collect();
         if !map.contains_key(parts[0]) {
@@ -153,6 +157,38 @@ impl SigmaView<'_> {
         let mut found = Vec::new();
         if let Some(next) = map.get(parts[0]) {
             collect_path(next, &parts[1..], &mut found);
+        }
+        match found.len() {
+            0 => None,
+            1 => found.pop(),
+            _ => Some(EventValue::Array(found)),
+        }
+    }
+}
+
+impl SigmaView<'_> {
+    /// A raw audit record key (`a0`) from `auditd.data` of the event and of each record in
+    /// `auditd.records[]`; every value found, so any record can match.
+    fn audit_record_field(&self, key: &str) -> Option<EventValue<'_>> {
+        let auditd = self.map().get("auditd")?.as_object()?;
+        let mut found = Vec::new();
+        if let Some(v) = auditd
+            .get("data")
+            .and_then(Value::as_object)
+            .and_then(|d| d.get(key))
+        {
+            found.push(EventValue::from(v));
+        }
+        if let Some(Value::Array(records)) = auditd.get("records") {
+            for record in records {
+                if let Some(v) = record
+                    .get("auditd")
+                    .and_then(|a| a.get("data"))
+                    .and_then(|d| d.get(key))
+                {
+                    found.push(EventValue::from(v));
+                }
+            }
         }
         match found.len() {
             0 => None,
@@ -201,19 +237,14 @@ impl SigmaEvent for SigmaView<'_> {
     }
 
     fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
-        let mut keys: Vec<Cow<'_, str>> = self
-            .map()
-            .keys()
-            .map(|k| Cow::Borrowed(k.as_str()))
-            .collect();
-        for (from, target) in self.aliases {
-            if self.map().contains_key(target.as_str()) {
-                keys.push(Cow::Borrowed(from.as_str()));
-            }
-        }
+        let mut keys: Vec<Cow<'_, str>> = Vec::new();
+        self.visit_top_level_keys(&mut |k| keys.push(Cow::Owned(k.to_string())));
         Some(keys)
     }
 
+    /// The event's own keys, the aliases it answers, and (audit events) the raw record
+    /// keys it answers through [`SigmaView::audit_record_field`]: rsigma's candidate index
+    /// probes only fields under these.
     fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
         for key in self.map().keys() {
             visit(key);
@@ -221,6 +252,22 @@ impl SigmaEvent for SigmaView<'_> {
         for (from, target) in self.aliases {
             if self.map().contains_key(target.as_str()) {
                 visit(from);
+            }
+        }
+        if let Some(auditd) = self.map().get("auditd").and_then(Value::as_object) {
+            if let Some(own) = auditd.get("data").and_then(Value::as_object) {
+                own.keys().for_each(|k| visit(k));
+            }
+            if let Some(Value::Array(records)) = auditd.get("records") {
+                for record in records {
+                    let data = record
+                        .get("auditd")
+                        .and_then(|a| a.get("data"))
+                        .and_then(Value::as_object);
+                    if let Some(data) = data {
+                        data.keys().for_each(|k| visit(k));
+                    }
+                }
             }
         }
         true

@@ -26,6 +26,11 @@
 //! closed; at most `multiline_max_lines` lines and `max_event_bytes` bytes are kept, the rest
 //! is dropped and the event tagged `_truncated`. A group still open is not acknowledged: its
 //! offset is the group's start, so a restart reads it again whole.
+//!
+//! **Audit records**: with `join = "auditd"` (for `/var/log/audit/audit.log`), consecutive
+//! records of one kernel event (the same `msg=audit(<time>:<serial>)`) are joined into one
+//! event the same way (same caps and timeout; an `EOE` record closes the event at once), which
+//! the parser turns into one ECS event (`vigil_parse::auditd::parse_joined`).
 
 use crate::metrics::IngestMetrics;
 use crate::pipeline::{Batch, Sink};
@@ -75,6 +80,10 @@ pub struct FileSourceConfig {
     /// A multi-line group with no new line for this long is emitted (milliseconds).
     #[serde(default = "default_multiline_timeout")]
     pub multiline_timeout_ms: u64,
+    /// `"auditd"`: join consecutive Linux audit records of one event (same serial) into
+    /// one event. Not with `multiline_start`.
+    #[serde(default)]
+    pub join: Option<String>,
 }
 
 fn default_max_lines() -> usize {
@@ -95,6 +104,7 @@ impl FileSourceConfig {
             multiline_start: None,
             multiline_max_lines: default_max_lines(),
             multiline_timeout_ms: default_multiline_timeout(),
+            join: None,
         }
     }
 }
@@ -221,7 +231,7 @@ struct Source {
     includes: Vec<Include>,
     exclude_paths: Vec<GlobMatcher>,
     exclude_names: Vec<GlobMatcher>,
-    multiline: Option<Regex>,
+    multiline: Option<Grouping>,
     max_lines: usize,
     multiline_timeout: Duration,
 }
@@ -296,14 +306,27 @@ impl Source {
                 exclude_names.push(glob(pattern, &cfg.name)?);
             }
         }
-        let multiline = match &cfg.multiline_start {
-            Some(re) => Some(Regex::new(re).map_err(|e| {
+        let multiline = match (&cfg.multiline_start, cfg.join.as_deref()) {
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "[[sources.file]] '{}': multiline_start and join exclude each other",
+                    cfg.name
+                ))
+            }
+            (Some(re), None) => Some(Grouping::Start(Regex::new(re).map_err(|e| {
                 format!(
                     "[[sources.file]] '{}': invalid multiline_start regex: {e}",
                     cfg.name
                 )
-            })?),
-            None => None,
+            })?)),
+            (None, Some("auditd")) => Some(Grouping::AuditEvent),
+            (None, Some(other)) => {
+                return Err(format!(
+                    "[[sources.file]] '{}': unknown join '{other}' (expected \"auditd\")",
+                    cfg.name
+                ))
+            }
+            (None, None) => None,
         };
         Ok(Self {
             name: cfg.name.clone(),
@@ -421,11 +444,21 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Identity of a tracked file: (source index, device, inode).
 type Key = (usize, u64, u64);
 
+/// How lines of a file are grouped into events.
+enum Grouping {
+    /// A line not matching the regex continues the previous event.
+    Start(Regex),
+    /// Consecutive audit records with the same `audit(<time>:<serial>)` stamp are one event.
+    AuditEvent,
+}
+
 struct Group {
     start: u64,
     text: Vec<u8>,
     lines: usize,
     truncated: bool,
+    /// The audit stamp of the group's records (audit joining only).
+    stamp: Option<Vec<u8>>,
 }
 
 struct Tracked {
@@ -800,13 +833,53 @@ struct Emitter<'a> {
 
 impl Emitter<'_> {
     fn line(&mut self, line: &[u8], at: u64, truncated: bool, pending: &mut Option<Group>) {
-        let Some(start_re) = &self.source.multiline else {
-            if !line.iter().all(u8::is_ascii_whitespace) {
-                self.emit(line, at, truncated);
+        let starts_group = match &self.source.multiline {
+            None => {
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    self.emit(line, at, truncated);
+                }
+                return;
             }
-            return;
+            Some(Grouping::Start(start_re)) => start_re.is_match(line),
+            Some(Grouping::AuditEvent) => {
+                let stamp = vigil_parse::auditd::record_stamp(line);
+                let same = stamp.is_some()
+                    && pending
+                        .as_ref()
+                        .is_some_and(|g| g.stamp.as_deref() == stamp);
+                if !same {
+                    if let Some(g) = pending.take() {
+                        self.group(g);
+                    }
+                    if stamp.is_none() {
+                        // Not an audit record: an event of its own.
+                        if !line.iter().all(u8::is_ascii_whitespace) {
+                            self.emit(line, at, truncated);
+                        }
+                        return;
+                    }
+                }
+                let end = vigil_parse::auditd::is_end_of_event(line);
+                if !same {
+                    *pending = Some(Group {
+                        start: at,
+                        text: line.to_vec(),
+                        lines: 1,
+                        truncated,
+                        stamp: stamp.map(<[u8]>::to_vec),
+                    });
+                } else {
+                    self.append(pending, line, truncated);
+                }
+                if end {
+                    if let Some(g) = pending.take() {
+                        self.group(g);
+                    }
+                }
+                return;
+            }
         };
-        if start_re.is_match(line) || pending.is_none() {
+        if starts_group || pending.is_none() {
             if let Some(g) = pending.take() {
                 self.group(g);
             }
@@ -815,9 +888,15 @@ impl Emitter<'_> {
                 text: line.to_vec(),
                 lines: 1,
                 truncated,
+                stamp: None,
             });
             return;
         }
+        self.append(pending, line, truncated);
+    }
+
+    /// Adds a continuation line to the open group, within the line and byte caps.
+    fn append(&mut self, pending: &mut Option<Group>, line: &[u8], truncated: bool) {
         if let Some(g) = pending.as_mut() {
             if g.lines >= self.source.max_lines || g.text.len() + 1 + line.len() > self.max {
                 g.truncated = true;

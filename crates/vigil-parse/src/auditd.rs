@@ -15,7 +15,9 @@
 //! (the outer record's keys win). Every raw key is kept, unquoted, under `auditd.data.*`.
 //!
 //! One kernel event is several records sharing the serial; [`join_audit_records`] merges
-//! them. Sources call it on a batch; it is not wired into streaming.
+//! them in a batch, and [`parse_joined`] parses one multi-line text holding the records of
+//! one event (what a file source with `join = "auditd"` and `vigil ingest` hand over) into one
+//! event.
 
 use chrono::DateTime;
 use serde_json::{Map, Value};
@@ -275,8 +277,7 @@ fn unescape_quotes(s: &str, q: char) -> String {
 /// Merges records that share `auditd.sequence` (one kernel event): the first record's
 /// fields win, the later records are appended whole under `auditd.records[]` and their
 /// fields fill in what the first lacks. Events without a sequence pass through unchanged;
-/// order of first appearance is kept. Meant for sources reading a batch (not wired into
-/// streaming).
+/// order of first appearance is kept.
 pub fn join_audit_records(events: &[Event]) -> Vec<Event> {
     let mut out: Vec<Event> = Vec::with_capacity(events.len());
     let mut index: Vec<(u64, usize)> = Vec::new();
@@ -290,29 +291,111 @@ pub fn join_audit_records(events: &[Event]) -> Vec<Event> {
                 index.push((seq, out.len()));
                 out.push(event.clone());
             }
-            Some(&(_, at)) => {
-                let first = &mut out[at];
-                for (path, value) in event.flatten() {
-                    if !path.starts_with("auditd.") && path != "event.original" && path != "message"
-                    {
-                        first.set_default(&path, value.clone());
-                    }
-                }
-                let mut records = match first.remove("auditd.records") {
-                    Some(Value::Array(r)) => r,
-                    _ => Vec::new(),
-                };
-                records.push(Value::Object(event.clone().into_map()));
-                first.set("auditd.records", Value::Array(records));
-            }
+            Some(&(_, at)) => merge_record(&mut out[at], event),
         }
     }
     out
 }
 
+/// Folds a later record of the same event into `first` (see [`join_audit_records`]).
+fn merge_record(first: &mut Event, record: &Event) {
+    for (path, value) in record.flatten() {
+        if !path.starts_with("auditd.") && path != "event.original" && path != "message" {
+            first.set_default(&path, value.clone());
+        }
+    }
+    let mut records = match first.remove("auditd.records") {
+        Some(Value::Array(r)) => r,
+        _ => Vec::new(),
+    };
+    records.push(Value::Object(record.clone().into_map()));
+    first.set("auditd.records", Value::Array(records));
+}
+
+/// The `<time>:<serial>` stamp of an audit record line (`msg=audit(…)` or `audit(…)` within
+/// its first 256 bytes): records of one kernel event share it.
+pub fn record_stamp(line: &[u8]) -> Option<&[u8]> {
+    let head = &line[..line.len().min(256 + 6)];
+    let at = head.windows(6).position(|w| w == b"audit(")? + 6;
+    let len = line[at..].iter().take(64).position(|b| *b == b')')?;
+    Some(&line[at..at + len])
+}
+
+/// Whether an audit record line is the end-of-event marker (`type=EOE`).
+pub fn is_end_of_event(line: &[u8]) -> bool {
+    let line = line
+        .strip_prefix(b"node=")
+        .and_then(|rest| {
+            rest.iter()
+                .position(|b| *b == b' ')
+                .map(|sp| &rest[sp + 1..])
+        })
+        .unwrap_or(line);
+    line.starts_with(b"type=EOE ")
+}
+
+/// Whether the first line of `text` is an audit record (`type=…`/`node=…` with `audit(`).
+pub(crate) fn looks_like(text: &str) -> bool {
+    let first = text.split('\n').next().unwrap_or("");
+    (first.starts_with("type=") || first.starts_with("node=")) && first.contains("audit(")
+}
+
+/// The records of one audit event, one per line (a file source joining by serial hands
+/// them over this way), as one event: the first record's fields, the others folded in as
+/// [`join_audit_records`] does, `event.original` and `message` the whole text. `None` when
+/// no line is an audit record. Lines that are not records are kept in the original only.
+pub fn parse_joined(text: &str) -> Option<Event> {
+    let mut records = text
+        .split('\n')
+        .map(|line| line.trim_end_matches('\r'))
+        .filter(|line| !line.trim().is_empty())
+        .filter_map(parse);
+    let mut event = records.next()?;
+    for record in records {
+        merge_record(&mut event, &record);
+    }
+    event.set("event.original", text);
+    event.set("message", text);
+    Some(event)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_records_of_one_event_parse_as_one() {
+        let text = "type=SYSCALL msg=audit(1733560001.250:4411): arch=c000003e syscall=59 success=yes exit=0 a0=55d6f1c0 ppid=900 pid=901 auid=1000 uid=1000 comm=\"arecord\" exe=\"/usr/bin/arecord\" key=\"audio\"\n\
+                    type=EXECVE msg=audit(1733560001.250:4411): argc=3 a0=\"arecord\" a1=\"-vv\" a2=\"-fdat\"\n\
+                    type=PROCTITLE msg=audit(1733560001.250:4411): proctitle=617265636F7264002D7676002D66646174\n\
+                    type=EOE msg=audit(1733560001.250:4411): ";
+        assert!(looks_like(text));
+        assert_eq!(
+            record_stamp(text.as_bytes()),
+            Some(&b"1733560001.250:4411"[..])
+        );
+        assert!(is_end_of_event(b"type=EOE msg=audit(1.2:3): "));
+        assert!(is_end_of_event(b"node=web-01 type=EOE msg=audit(1.2:3): "));
+        assert!(!is_end_of_event(b"type=EXECVE msg=audit(1.2:3): "));
+        let event = parse_joined(text).unwrap_or_default();
+        assert_eq!(event.get_str("event.action"), Some("syscall"));
+        assert_eq!(event.get("auditd.sequence"), Some(&Value::from(4411)));
+        assert_eq!(
+            event.get_str("process.executable"),
+            Some("/usr/bin/arecord")
+        );
+        // Fields only a later record has (EXECVE's arguments, PROCTITLE's title) fill in.
+        assert_eq!(event.get_str("process.title"), Some("arecord -vv -fdat"));
+        assert_eq!(
+            event
+                .get("auditd.records")
+                .and_then(Value::as_array)
+                .map(Vec::len),
+            Some(3)
+        );
+        assert_eq!(event.get_str("event.original"), Some(text));
+        assert!(parse_joined("not an audit record\nnor this").is_none());
+    }
 
     #[test]
     fn hex_and_tokens() {

@@ -60,8 +60,13 @@ pub(crate) fn line(text: &str, ctx: &ParseContext) -> Event {
             Err(why) => raw_event(text, &why.to_string()),
         };
     }
-    if (text.starts_with("type=") || text.starts_with("node=")) && text.contains("audit(") {
-        if let Some(event) = auditd::parse(text) {
+    if auditd::looks_like(text) {
+        let event = if text.contains('\n') {
+            auditd::parse_joined(text)
+        } else {
+            auditd::parse(text)
+        };
+        if let Some(event) = event {
             return event;
         }
     }

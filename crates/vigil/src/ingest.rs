@@ -52,8 +52,8 @@ pub enum Chunk {
     Events(Vec<Event>),
 }
 
-/// Calls `each` with batches of raw lines (trailing newline removed) or of decoded events
-/// read from `path`.
+/// Calls `each` with batches of raw lines (trailing newline removed; the records of one
+/// Linux audit event joined into one text) or of decoded events read from `path`.
 pub fn for_each_batch(
     path: &Path,
     format: import::Format,
@@ -72,7 +72,7 @@ pub fn for_each_batch(
             return Ok(());
         }
     };
-    let mut lines = Vec::with_capacity(batch);
+    let mut lines: Vec<Vec<u8>> = Vec::with_capacity(batch);
     loop {
         let mut line = Vec::new();
         let n = reader
@@ -88,9 +88,22 @@ pub fn for_each_batch(
         if line.is_empty() {
             continue;
         }
+        // Consecutive Linux audit records of one kernel event (same `audit(time:serial)`)
+        // are one event: joined here with `\n`, parsed as one by vigil_parse.
+        if let Some(previous) = lines.last_mut() {
+            let stamp = vigil_parse::auditd::record_stamp(&line);
+            if stamp.is_some() && stamp == vigil_parse::auditd::record_stamp(previous) {
+                previous.push(b'\n');
+                previous.extend_from_slice(&line);
+                continue;
+            }
+        }
         lines.push(line);
-        if lines.len() >= batch {
+        if lines.len() > batch {
+            // The newest line may still be joined by the next one: it opens the next batch.
+            let carry = lines.pop();
             each(Chunk::Lines(std::mem::take(&mut lines)))?;
+            lines.extend(carry);
         }
     }
     if !lines.is_empty() {

@@ -73,3 +73,55 @@ fn a_configured_file_source_is_tailed_across_a_restart() {
     assert_eq!(server.search("tailmarker")["total"], 5);
     server.stop();
 }
+
+/// `join = "auditd"`: the records auditd writes for one kernel event (same serial) become
+/// one event, closed at once by its EOE record; records of other events stay their own.
+#[test]
+fn audit_log_records_of_one_event_are_joined() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let logs = dir.path().join("audit");
+    std::fs::create_dir_all(&logs).unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let config = dir.path().join("vigil.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[sources.file]]\nname = \"audit-log\"\npaths = [\"{}/audit.log\"]\njoin = \"auditd\"\n",
+            logs.display()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let path = logs.join("audit.log");
+    append(
+        &path,
+        concat!(
+            "type=USER_START msg=audit(1733560000.100:4410): pid=812 uid=0 auid=1000 ses=3 msg='op=PAM:session_open acct=\"dave\" exe=\"/usr/bin/sudo\" hostname=? addr=? terminal=/dev/pts/0 res=success'\n",
+            "type=SYSCALL msg=audit(1733560001.250:4411): arch=c000003e syscall=59 success=yes exit=0 a0=55d6f1c0 a1=55d6f1d0 a2=55d6f1e0 a3=8 items=2 ppid=900 pid=901 auid=1000 uid=1000 gid=1000 euid=1000 tty=pts0 ses=3 comm=\"arecord\" exe=\"/usr/bin/arecord\" key=\"audio\"\n",
+            "type=EXECVE msg=audit(1733560001.250:4411): argc=3 a0=\"arecord\" a1=\"-vv\" a2=\"-fdat\"\n",
+            "type=CWD msg=audit(1733560001.250:4411): cwd=\"/home/dave\"\n",
+            "type=PROCTITLE msg=audit(1733560001.250:4411): proctitle=617265636F7264002D7676002D66646174\n",
+            "type=EOE msg=audit(1733560001.250:4411): \n",
+        ),
+    );
+    let cfg = config.display().to_string();
+    let server = Server::start_with(&data, &["--config", &cfg]);
+    // Two events: the session record, and the five records of serial 4411 as one.
+    assert_eq!(wait_total(&server, "event.module:auditd", 2), 2);
+    let joined = server.search("auditd.sequence:4411");
+    assert_eq!(joined["total"], 1, "{joined}");
+    let hit = &joined["hits"][0];
+    assert_eq!(hit["log"]["source"]["name"], "audit-log", "{hit}");
+    assert_eq!(hit["process"]["executable"], "/usr/bin/arecord", "{hit}");
+    assert_eq!(hit["process"]["title"], "arecord -vv -fdat", "{hit}");
+    assert_eq!(
+        hit["auditd"]["records"].as_array().map(Vec::len),
+        Some(4),
+        "{hit}"
+    );
+    assert_eq!(
+        hit["event"]["original"].as_str().map(|t| t.lines().count()),
+        Some(5),
+        "{hit}"
+    );
+    server.stop();
+}

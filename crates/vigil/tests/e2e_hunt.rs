@@ -355,3 +355,45 @@ fn a_broken_rule_is_reported_and_the_good_rules_still_run() {
     assert_eq!(lines[0]["rule_id"], "30000000-0000-4000-8000-000000000001");
     assert_eq!(lines[0]["record_id"], "1");
 }
+
+/// The records of one Linux audit event (SYSCALL, EXECVE, CWD, PROCTITLE, EOE: the layout
+/// auditd writes to /var/log/audit/audit.log) between two unrelated records.
+const AUDIT_LOG: &str = r#"type=USER_START msg=audit(1733560000.100:4410): pid=812 uid=0 auid=1000 ses=3 msg='op=PAM:session_open acct="dave" exe="/usr/bin/sudo" hostname=? addr=? terminal=/dev/pts/0 res=success'
+type=SYSCALL msg=audit(1733560001.250:4411): arch=c000003e syscall=59 success=yes exit=0 a0=55d6f1c0 a1=55d6f1d0 a2=55d6f1e0 a3=8 items=2 ppid=900 pid=901 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=3 comm="arecord" exe="/usr/bin/arecord" key="audio"
+type=EXECVE msg=audit(1733560001.250:4411): argc=3 a0="arecord" a1="-vv" a2="-fdat"
+type=CWD msg=audit(1733560001.250:4411): cwd="/home/dave"
+type=PROCTITLE msg=audit(1733560001.250:4411): proctitle=617265636F7264002D7676002D66646174
+type=EOE msg=audit(1733560001.250:4411): 
+type=USER_END msg=audit(1733560002.100:4412): pid=812 uid=0 auid=1000 ses=3 msg='op=PAM:session_close acct="dave" exe="/usr/bin/sudo" hostname=? addr=? terminal=/dev/pts/0 res=success'
+"#;
+
+#[test]
+fn sigmahq_auditd_rules_see_every_record_of_a_joined_audit_event() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("audit.log"), AUDIT_LOG).unwrap();
+    // SigmaHQ's own rule, as published: `type: EXECVE` with `a0..a2` of the EXECVE record.
+    let rule = test_data().join("sigmahq/rules/linux/auditd/lnx_auditd_audio_capture.yml");
+    let out = hunt_in(
+        dir.path(),
+        &[
+            "--rules",
+            rule.to_str().unwrap(),
+            "audit.log",
+            "--format",
+            "json",
+        ],
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let hit = &lines[0];
+    assert_eq!(
+        hit["rule_id"], "a7af2487-9c2f-42e4-9bb9-ff961f0561d5",
+        "{hit}"
+    );
+    // The second event of the file: the five records of serial 4411, joined.
+    assert_eq!(hit["record_id"], "2", "{hit}");
+    assert!(hit["matched"].to_string().contains("arecord"), "{hit}");
+}
