@@ -50,7 +50,9 @@ pub struct DetectConfig {
     /// Threads for the stateless evaluation of a batch.
     pub threads: usize,
     /// Skip rules none of whose literal substrings occur in the event (one Aho-Corasick
-    /// pass per event over all rules of its log source).
+    /// pass per event over all rules of its log source). Off by default: on the SigmaHQ
+    /// set it costs more than it saves (BENCHMARKS.md, "Streaming detection"); it may pay
+    /// with very large literal-heavy packs (IOC lists).
     pub cross_rule_prefilter: bool,
 }
 
@@ -62,7 +64,7 @@ impl Default for DetectConfig {
             max_correlation_events: 32,
             max_state_entries: 200_000,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            cross_rule_prefilter: true,
+            cross_rule_prefilter: false,
         }
     }
 }

@@ -177,6 +177,9 @@ pub struct DetectSettings {
     pub max_correlation_events: usize,
     /// Correlation windows (rule × group key) kept before the stalest are evicted.
     pub max_correlation_groups: usize,
+    /// rsigma's cross-rule Aho-Corasick prefilter (off: measured slower on SigmaHQ; try it
+    /// with very large literal-heavy packs such as IOC lists).
+    pub cross_rule_prefilter: bool,
 }
 
 impl Default for DetectSettings {
@@ -191,6 +194,7 @@ impl Default for DetectSettings {
             silence_threshold: "15m".into(),
             max_correlation_events: vigil_detect::DetectConfig::default().max_correlation_events,
             max_correlation_groups: vigil_detect::DetectConfig::default().max_state_entries,
+            cross_rule_prefilter: vigil_detect::DetectConfig::default().cross_rule_prefilter,
         }
     }
 }

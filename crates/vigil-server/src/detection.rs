@@ -116,6 +116,7 @@ impl DetectionSettings {
                 allowed_lateness_secs: lateness.as_secs() as i64,
                 max_correlation_events: settings.max_correlation_events.max(1),
                 max_state_entries: settings.max_correlation_groups.max(1),
+                cross_rule_prefilter: settings.cross_rule_prefilter,
                 ..DetectConfig::default()
             },
             watch: settings.watch,

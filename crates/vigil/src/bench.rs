@@ -76,7 +76,7 @@ pub struct BenchArgs {
     pub correlation_groups: usize,
     /// `--mode detect`: the cross-rule literal prefilter (one Aho-Corasick pass per event over
     /// the literals of all rules of its log source) on or off
-    #[arg(long, value_enum, default_value_t = crate::hunt::Prefilter::On)]
+    #[arg(long, value_enum, default_value_t = crate::hunt::Prefilter::Off)]
     pub prefilter: crate::hunt::Prefilter,
 }
 

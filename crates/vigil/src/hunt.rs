@@ -56,16 +56,16 @@ pub struct HuntArgs {
     /// No progress bar
     #[arg(long)]
     quiet: bool,
-    /// Cross-rule literal prefilter: costs time to build when rules load, saves it per
-    /// event; auto turns it on for inputs over 100 MB
-    #[arg(long, value_enum, default_value = "auto")]
+    /// rsigma's cross-rule literal prefilter (one Aho-Corasick pass per event over all
+    /// literals of its log source's rules); off by default: on the SigmaHQ rules it costs
+    /// more per event than it saves (BENCHMARKS.md)
+    #[arg(long, value_enum, default_value = "off")]
     prefilter: Prefilter,
 }
 
 /// `--prefilter`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Prefilter {
-    Auto,
     On,
     Off,
 }
@@ -144,11 +144,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    config.cross_rule_prefilter = match args.prefilter {
-        Prefilter::On => true,
-        Prefilter::Off => false,
-        Prefilter::Auto => total > 100 * 1024 * 1024,
-    };
+    config.cross_rule_prefilter = args.prefilter == Prefilter::On;
     let (mut detector, compile_errors) = Detector::new(&set, &config)?;
     let errors = set.errors.len() + compile_errors.len();
     for e in set.errors.iter().chain(&compile_errors) {
