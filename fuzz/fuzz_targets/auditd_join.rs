@@ -1,5 +1,7 @@
 //! Linux audit records: each line through `auditd::parse` and `parse_line`, then the batch
-//! through `join_audit_records` (records sharing `auditd.sequence` merged).
+//! through `join_audit_records` (records sharing `auditd.sequence` merged), and the whole
+//! input as one multi-line event (`auditd::parse_joined`, `parse_line` on the joined text,
+//! as a file source with `join = "auditd"` hands it over), with the stamp helpers.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
@@ -22,4 +24,15 @@ fuzz_target!(|data: &[u8]| {
     for event in &joined {
         common::check_event(event);
     }
+    for line in data.split(|&b| b == b'\n') {
+        if let Some(stamp) = vigil_parse::auditd::record_stamp(line) {
+            assert!(stamp.len() <= 64);
+        }
+        let _ = vigil_parse::auditd::is_end_of_event(line);
+    }
+    let text = String::from_utf8_lossy(data);
+    if let Some(event) = vigil_parse::auditd::parse_joined(&text) {
+        common::check_event(&event);
+    }
+    common::check_event(&vigil_parse::parse_line(data, &ctx));
 });
