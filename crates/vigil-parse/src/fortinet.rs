@@ -75,6 +75,10 @@ pub(crate) fn apply(event: &mut Event, ctx: &ParseContext) -> bool {
             ecs::set_str(event, path, &v);
         }
     }
+    // `url.scheme`, `url.domain`, `url.port`, `url.path`, `url.query` from the URL.
+    if let Some(url) = event.get_str("url.original").map(str::to_string) {
+        crate::web::set_url_parts(event, &url);
+    }
     for (key, path) in [
         ("sentbyte", "source.bytes"),
         ("rcvdbyte", "destination.bytes"),
@@ -299,6 +303,7 @@ mod tests {
         assert_eq!(event.get_str("event.outcome"), Some("failure"));
         assert_eq!(event.get_str("event.kind"), Some("alert"));
         assert_eq!(event.get_str("url.original"), Some("/config/"));
+        assert_eq!(event.get_str("url.path"), Some("/config/"));
         assert_eq!(
             event.get_str("@timestamp"),
             Some("2020-04-23T17:17:48.000Z")

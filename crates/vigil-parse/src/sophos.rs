@@ -113,6 +113,10 @@ pub(crate) fn apply_xg(event: &mut Event, ctx: &ParseContext) -> bool {
             ecs::set_str(event, path, &v);
         }
     }
+    // `url.scheme`, `url.domain`, `url.port`, `url.path`, `url.query` from the URL.
+    if let Some(url) = event.get_str("url.original").map(str::to_string) {
+        crate::web::set_url_parts(event, &url);
+    }
     if let Some(level) = pair(event, "priority").and_then(|p| severity(&p)) {
         event.set("event.severity", level);
     }
@@ -423,6 +427,9 @@ mod tests {
             e.get_str("url.original"),
             Some("http://sophostest.com/callhome/index.html")
         );
+        assert_eq!(e.get_str("url.scheme"), Some("http"));
+        assert_eq!(e.get_str("url.domain"), Some("sophostest.com"));
+        assert_eq!(e.get_str("url.path"), Some("/callhome/index.html"));
         assert_eq!(e.get_str("event.kind"), Some("alert"));
         assert_eq!(e.get_str("event.action"), Some("drop"));
         assert_eq!(e.get_str("event.outcome"), Some("failure"));

@@ -28,20 +28,23 @@ const MAX_HANDSHAKES: usize = 256;
 /// How often the syslog TLS files are checked for changes (a renewed certificate, a new CRL).
 const RELOAD_CHECK_INTERVAL: Duration = Duration::from_secs(2);
 
+/// Every PEM block of type `T` in the file at `path` (`what` and `block` name the file and the
+/// block in errors); an unreadable file, bad PEM or no such block is an error naming the file.
+fn read_pem_blocks<T: PemObject>(path: &Path, what: &str, block: &str) -> Result<Vec<T>> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    let items: Vec<T> = T::pem_slice_iter(&bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow!("{what} {} is not valid PEM: {e}", path.display()))?;
+    if items.is_empty() {
+        return Err(anyhow!("{what} {} holds no {block} block", path.display()));
+    }
+    Ok(items)
+}
+
 /// Reads a PEM certificate chain.
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read TLS certificate {}", path.display()))?;
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
-        .collect::<Result<_, _>>()
-        .map_err(|e| anyhow!("TLS certificate {} is not valid PEM: {e}", path.display()))?;
-    if certs.is_empty() {
-        return Err(anyhow!(
-            "TLS certificate {} holds no CERTIFICATE block",
-            path.display()
-        ));
-    }
-    Ok(certs)
+    read_pem_blocks(path, "TLS certificate", "CERTIFICATE")
 }
 
 /// Reads a PEM private key (PKCS#8, PKCS#1 or SEC1). Never prints key material.
@@ -54,22 +57,8 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
 
 /// Reads a PEM CA bundle into a root store (every certificate must be a usable trust anchor).
 pub fn load_client_roots(path: &Path) -> Result<rustls::RootCertStore> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read TLS client CA bundle {}", path.display()))?;
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
-        .collect::<Result<_, _>>()
-        .map_err(|e| {
-            anyhow!(
-                "TLS client CA bundle {} is not valid PEM: {e}",
-                path.display()
-            )
-        })?;
-    if certs.is_empty() {
-        return Err(anyhow!(
-            "TLS client CA bundle {} holds no CERTIFICATE block",
-            path.display()
-        ));
-    }
+    let certs: Vec<CertificateDer<'static>> =
+        read_pem_blocks(path, "TLS client CA bundle", "CERTIFICATE")?;
     let mut roots = rustls::RootCertStore::empty();
     for (i, cert) in certs.into_iter().enumerate() {
         roots.add(cert).map_err(|e| {
@@ -85,28 +74,7 @@ pub fn load_client_roots(path: &Path) -> Result<rustls::RootCertStore> {
 
 /// Reads PEM certificate revocation lists (one file may hold several `X509 CRL` blocks).
 pub fn load_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>> {
-    let bytes = std::fs::read(path).with_context(|| {
-        format!(
-            "cannot read TLS certificate revocation list {}",
-            path.display()
-        )
-    })?;
-    let crls: Vec<CertificateRevocationListDer<'static>> =
-        CertificateRevocationListDer::pem_slice_iter(&bytes)
-            .collect::<Result<_, _>>()
-            .map_err(|e| {
-                anyhow!(
-                    "TLS certificate revocation list {} is not valid PEM: {e}",
-                    path.display()
-                )
-            })?;
-    if crls.is_empty() {
-        return Err(anyhow!(
-            "TLS certificate revocation list {} holds no X509 CRL block",
-            path.display()
-        ));
-    }
-    Ok(crls)
+    read_pem_blocks(path, "TLS certificate revocation list", "X509 CRL")
 }
 
 /// What client certificates must satisfy (mutual TLS).

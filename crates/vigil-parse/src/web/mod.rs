@@ -175,7 +175,9 @@ fn set_request(event: &mut Event, request: &str) -> bool {
     true
 }
 
-fn set_url_parts(event: &mut Event, target: &str) {
+/// `url.scheme`, `url.domain`, `url.port`, `url.path`, `url.query` and `url.fragment` of a
+/// request target (`/a?b`) or an absolute URL; nothing for other forms.
+pub(crate) fn set_url_parts(event: &mut Event, target: &str) {
     let (target, fragment) = match target.split_once('#') {
         Some((t, f)) => (t, Some(f)),
         None => (target, None),
