@@ -48,7 +48,15 @@ pub fn changes(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<V
         .filter_map(|key| {
             let old = before.get(key).unwrap_or(&Value::Null);
             let new = after.get(key).unwrap_or(&Value::Null);
-            (old != new).then(|| json!({ "key": key, "from": old, "to": new }))
+            if old == new {
+                return None;
+            }
+            // A setting named like a secret is reported as changed, never with its value.
+            if vigil_auth::audit::is_secret_key(key) {
+                let hidden = Value::from(vigil_auth::audit::REDACTED);
+                return Some(json!({ "key": key, "from": hidden, "to": hidden }));
+            }
+            Some(json!({ "key": key, "from": old, "to": new }))
         })
         .collect()
 }
@@ -148,6 +156,14 @@ mod tests {
             ]
         );
         assert!(changes(&after, &after).is_empty());
+        let secret = changes(
+            &map(json!({"notify.webhook_token": "old-secret"})),
+            &map(json!({"notify.webhook_token": "new-secret"})),
+        );
+        assert_eq!(
+            secret,
+            vec![json!({"key": "notify.webhook_token", "from": "[redacted]", "to": "[redacted]"})]
+        );
     }
 
     #[test]
