@@ -49,7 +49,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vigil_core::Event;
-use vigil_parse::{parse_line, ParseContext};
+use vigil_parse::{parse_line_as, ParseContext};
 
 /// `[sources]` in `vigil.toml`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -84,6 +84,11 @@ pub struct FileSourceConfig {
     /// one event. Not with `multiline_start`.
     #[serde(default)]
     pub join: Option<String>,
+    /// The format of this source's lines (`json`, `syslog`, `cef`, `leef`, `kv`, `auditd`,
+    /// `windows-xml`, `raw`) instead of auto-detection (`auto`, the default): a line not in
+    /// that format is kept and tagged `_parse_failure`.
+    #[serde(default)]
+    pub parser: Option<String>,
 }
 
 fn default_max_lines() -> usize {
@@ -105,6 +110,7 @@ impl FileSourceConfig {
             multiline_max_lines: default_max_lines(),
             multiline_timeout_ms: default_multiline_timeout(),
             join: None,
+            parser: None,
         }
     }
 }
@@ -232,6 +238,7 @@ struct Source {
     exclude_paths: Vec<GlobMatcher>,
     exclude_names: Vec<GlobMatcher>,
     multiline: Option<Grouping>,
+    parser: vigil_parse::Parser,
     max_lines: usize,
     multiline_timeout: Duration,
 }
@@ -328,12 +335,19 @@ impl Source {
             }
             (None, None) => None,
         };
+        let parser = match &cfg.parser {
+            Some(name) => name
+                .parse::<vigil_parse::Parser>()
+                .map_err(|e| format!("[[sources.file]] '{}': {e}", cfg.name))?,
+            None => vigil_parse::Parser::Auto,
+        };
         Ok(Self {
             name: cfg.name.clone(),
             includes,
             exclude_paths,
             exclude_names,
             multiline,
+            parser,
             max_lines: cfg.multiline_max_lines.max(1),
             multiline_timeout: Duration::from_millis(cfg.multiline_timeout_ms),
         })
@@ -926,7 +940,7 @@ impl Emitter<'_> {
         let received = Utc::now();
         let started = Instant::now();
         let ctx = ParseContext::new(received).with_offset(self.offset);
-        let mut event = parse_line(text, &ctx);
+        let mut event = parse_line_as(text, &ctx, self.source.parser);
         if truncated {
             event.add_tag(TAG_TRUNCATED);
             IngestMetrics::add(&self.metrics.frames_truncated, 1);
@@ -973,5 +987,20 @@ mod tests {
         assert!(Source::compile(&bad)
             .err()
             .is_some_and(|e| e.contains("multiline_start")));
+        let bad = FileSourceConfig {
+            parser: Some("xml".into()),
+            ..FileSourceConfig::new("x", &["/a"])
+        };
+        assert!(Source::compile(&bad)
+            .err()
+            .is_some_and(|e| e.contains("'x'") && e.contains("unknown parser \"xml\"")));
+        let bad = FileSourceConfig {
+            join: Some("auditd".into()),
+            multiline_start: Some("^x".into()),
+            ..FileSourceConfig::new("x", &["/a"])
+        };
+        assert!(Source::compile(&bad)
+            .err()
+            .is_some_and(|e| e.contains("exclude each other")));
     }
 }

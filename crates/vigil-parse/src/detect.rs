@@ -139,7 +139,7 @@ pub(crate) fn cef_or_leef(text: &str, start: usize, ctx: &ParseContext) -> Optio
 
 /// Byte offset of a `CEF:<digit>` or `LEEF:<digit>` marker at the start of `s` or after a
 /// space, `:` or `>` within the first [`MARKER_WINDOW`] bytes.
-fn find_record(s: &str) -> Option<usize> {
+pub(crate) fn find_record(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let end = b.len().min(MARKER_WINDOW);
     // Tried on every line: most have no `EF:` near the start at all.

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 use vigil_core::Event;
 use vigil_ingest::{finalize, Batch, SourceInfo};
-use vigil_parse::{parse_line, ParseContext};
+use vigil_parse::{parse_line_as, ParseContext};
 use vigil_server::config::Config;
 
 #[derive(clap::Args)]
@@ -44,6 +44,11 @@ pub struct IngestArgs {
     /// server (their source name is `file`); only for imports into a data directory
     #[arg(long)]
     config: Option<PathBuf>,
+    /// The format of every line instead of auto-detection (json, syslog, cef, leef, kv,
+    /// auditd, windows-xml, raw); a line not in it is kept and tagged. Only for imports into
+    /// a data directory (a server parses what it receives)
+    #[arg(long, default_value = "auto")]
+    parser: vigil_parse::Parser,
 }
 
 /// A batch read from a file: raw lines, or events decoded by a file format.
@@ -141,6 +146,9 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     if args.server.is_some() && args.config.is_some() {
         bail!("--config is for imports into a data directory: a server runs its own [[pipelines]]");
     }
+    if args.server.is_some() && args.parser != vigil_parse::Parser::Auto {
+        bail!("--parser is for imports into a data directory: a server parses what it receives");
+    }
     match &args.server {
         Some(server) => {
             let url = format!("{}/api/v1/ingest", server.trim_end_matches('/'));
@@ -218,9 +226,10 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
                         default_offset: offset,
                     };
                     let decoded: Vec<Event> = match chunk {
-                        Chunk::Lines(lines) => {
-                            lines.iter().map(|line| parse_line(line, &ctx)).collect()
-                        }
+                        Chunk::Lines(lines) => lines
+                            .iter()
+                            .map(|line| parse_line_as(line, &ctx, args.parser))
+                            .collect(),
                         Chunk::Events(events) => events,
                     };
                     let parsed: Vec<_> = decoded

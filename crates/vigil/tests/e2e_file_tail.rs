@@ -125,3 +125,72 @@ fn audit_log_records_of_one_event_are_joined() {
     );
     server.stop();
 }
+
+/// `parser = "json"`: every line of the source is read as JSON; a line that is not (here a
+/// syslog line, which auto-detection would have parsed) is kept whole and tagged. An
+/// unknown parser name stops the server at startup, naming the source.
+#[test]
+fn a_pinned_parser_reads_every_line_of_its_source() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let config = dir.path().join("vigil.toml");
+    let write_config = |parser: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[[sources.file]]\nname = \"app-json\"\npaths = [\"{}/app.json\"]\nparser = \"{parser}\"\n",
+                logs.display()
+            ),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    };
+    write_config("jsonl");
+    let cfg = config.display().to_string();
+    let out = vigil(&[
+        "serve",
+        "--config",
+        &cfg,
+        "--data-dir",
+        &data.display().to_string(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("app-json") && err.contains("unknown parser \"jsonl\""),
+        "{err}"
+    );
+
+    write_config("json");
+    let path = logs.join("app.json");
+    append(
+        &path,
+        concat!(
+            "{\"message\": \"pinnedmarker login\", \"user\": {\"name\": \"ann\"}}\n",
+            "<13>Dec  7 06:10:00 web-01 sshd[1]: pinnedmarker Failed password for root from 203.0.113.9 port 22 ssh2\n",
+        ),
+    );
+    let server = Server::start_with(&data, &["--config", &cfg]);
+    assert_eq!(wait_total(&server, "pinnedmarker", 2), 2);
+    let json = server.search("pinnedmarker AND user.name:ann");
+    assert_eq!(json["total"], 1, "{json}");
+    let failed = server.search("pinnedmarker AND tags:_parse_failure");
+    assert_eq!(failed["total"], 1, "{failed}");
+    let hit = &failed["hits"][0];
+    assert!(
+        hit["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("not JSON")),
+        "{hit}"
+    );
+    // Kept whole, not parsed as the syslog line it is.
+    assert!(hit["source"]["ip"].is_null(), "{hit}");
+    assert!(
+        hit["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("<13>Dec")),
+        "{hit}"
+    );
+    server.stop();
+}

@@ -323,3 +323,35 @@ fn broken_inputs_are_kept_and_tagged() {
     assert_eq!(total(&data, "tags:_parse_failure"), 2);
     assert_eq!(total(&data, "a:2"), 1);
 }
+
+/// `vigil ingest --parser`: every line read in one format instead of auto-detected; a line
+/// not in it is kept and tagged; an unknown name is a usage error.
+#[test]
+fn a_pinned_parser_reads_every_line() {
+    let fixtures = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let f = fixtures.path();
+    let lines = write(
+        f,
+        "mixed.log",
+        b"user=bob action=login pinnedimport=1\n<13>Dec  7 06:10:00 web-01 sshd[1]: Failed password for root from 203.0.113.9 port 22 ssh2\n",
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().display().to_string();
+    let out = ingest_ok(&["ingest", &lines, "--parser", "kv", "--data-dir", &data]);
+    assert!(out.contains("imported 2 events"), "{out}");
+    assert_eq!(total(&data, "user.name:bob"), 1);
+    // The syslog line has key=value-looking text nowhere: kept, tagged, not read as syslog.
+    assert_eq!(total(&data, "tags:_parse_failure"), 1);
+    assert_eq!(total(&data, "source.ip:203.0.113.9"), 0);
+    let raw = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let raw_data = raw.path().display().to_string();
+    ingest_ok(&["ingest", &lines, "--parser", "raw", "--data-dir", &raw_data]);
+    assert_eq!(total(&raw_data, "tags:_parse_failure"), 0);
+    assert_eq!(total(&raw_data, "user.name:bob"), 0);
+    let out = vigil(&["ingest", &lines, "--parser", "xml", "--data-dir", &raw_data]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown parser \"xml\""),
+        "{out:?}"
+    );
+}

@@ -1,0 +1,237 @@
+//! A source's pinned parser (`parser = "json"` on a `[[sources.file]]`): the format its
+//! lines are in, instead of auto-detection, so a line of that source is never taken for
+//! another format. A line that is not in the pinned format is kept whole and tagged
+//! `_parse_failure` with the reason (`not JSON: …`), as any line no parser understands.
+//! `raw` keeps every line as `message` without trying any parser (and without a failure
+//! tag: nothing was expected of it).
+
+use std::fmt;
+use std::str::FromStr;
+
+use vigil_core::Event;
+
+use crate::{auditd, cef, detect, json, kv, leef, raw_event, windows_xml, with_text, ParseContext};
+
+/// The formats a source can be pinned to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Parser {
+    /// Auto-detection ([`crate::parse_line`]).
+    #[default]
+    Auto,
+    /// RFC 5424 / RFC 3164 syslog, the message routed by program ([`crate::parse_syslog`]).
+    Syslog,
+    /// One JSON object per line (vendor JSON such as CloudTrail recognised).
+    Json,
+    /// CEF, after an optional syslog header or prefix.
+    Cef,
+    /// LEEF 1.0 / 2.0, after an optional syslog header or prefix.
+    Leef,
+    /// key=value pairs (logfmt), with the vendor mappings that apply.
+    Kv,
+    /// Linux audit records (one record, or the records of one event joined by `\n`).
+    Auditd,
+    /// A Windows event as XML (`<Event xmlns=…>`).
+    WindowsXml,
+    /// No parsing: the line is the `message`.
+    Raw,
+}
+
+impl Parser {
+    /// Every parser name, as configured.
+    pub const NAMES: [&'static str; 9] = [
+        "auto",
+        "syslog",
+        "json",
+        "cef",
+        "leef",
+        "kv",
+        "auditd",
+        "windows-xml",
+        "raw",
+    ];
+
+    /// The configured name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Parser::Auto => "auto",
+            Parser::Syslog => "syslog",
+            Parser::Json => "json",
+            Parser::Cef => "cef",
+            Parser::Leef => "leef",
+            Parser::Kv => "kv",
+            Parser::Auditd => "auditd",
+            Parser::WindowsXml => "windows-xml",
+            Parser::Raw => "raw",
+        }
+    }
+}
+
+impl fmt::Display for Parser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is not a [`Parser`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown parser {0:?}: expected one of auto, syslog, json, cef, leef, kv, auditd, windows-xml, raw")]
+pub struct UnknownParser(pub String);
+
+impl FromStr for Parser {
+    type Err = UnknownParser;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Parser::Auto,
+            "syslog" => Parser::Syslog,
+            "json" | "ndjson" => Parser::Json,
+            "cef" => Parser::Cef,
+            "leef" => Parser::Leef,
+            "kv" | "logfmt" | "key-value" => Parser::Kv,
+            "auditd" => Parser::Auditd,
+            "windows-xml" => Parser::WindowsXml,
+            "raw" => Parser::Raw,
+            _ => return Err(UnknownParser(s.to_string())),
+        })
+    }
+}
+
+/// Parses one line with `parser` (see the module documentation).
+pub fn parse_line_as(line: &[u8], ctx: &ParseContext, parser: Parser) -> Event {
+    match parser {
+        Parser::Auto => crate::parse_line(line, ctx),
+        Parser::Syslog => crate::parse_syslog(line, ctx),
+        _ => with_text(line, |text| parse_text_as(text, ctx, parser)),
+    }
+}
+
+fn parse_text_as(text: &str, ctx: &ParseContext, parser: Parser) -> Event {
+    match parser {
+        Parser::Json => {
+            json::parse(text).unwrap_or_else(|why| raw_event(text, &format!("not JSON: {why}")))
+        }
+        Parser::Cef | Parser::Leef => {
+            let marker = if parser == Parser::Cef {
+                "CEF:"
+            } else {
+                "LEEF:"
+            };
+            let start = detect::find_record(text)
+                .filter(|&at| text.get(at..).is_some_and(|r| r.starts_with(marker)));
+            let Some(start) = start else {
+                return raw_event(
+                    text,
+                    &format!("not {}: no `{marker}` record", parser.name().to_uppercase()),
+                );
+            };
+            let parsed = if parser == Parser::Cef {
+                cef::parse(text, start, ctx).map_err(|e| e.to_string())
+            } else {
+                leef::parse(text, start, ctx).map_err(|e| e.to_string())
+            };
+            parsed.unwrap_or_else(|why| raw_event(text, &why))
+        }
+        Parser::Kv => kv::parse(text, ctx)
+            .unwrap_or_else(|| raw_event(text, "not key=value: no key=value pairs")),
+        Parser::Auditd => {
+            let parsed = if text.contains('\n') {
+                auditd::parse_joined(text)
+            } else {
+                auditd::parse(text)
+            };
+            parsed.unwrap_or_else(|| {
+                raw_event(text, "not an audit record: no `type=… msg=audit(…)` header")
+            })
+        }
+        Parser::WindowsXml => windows_xml::parse(text)
+            .unwrap_or_else(|| raw_event(text, "not a Windows event in XML")),
+        Parser::Raw => {
+            let mut event = Event::new();
+            event.set("event.original", text);
+            event.set("message", text);
+            event.set("event.kind", "event");
+            event
+        }
+        Parser::Auto | Parser::Syslog => crate::parse_line(text.as_bytes(), ctx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_core::TAG_PARSE_FAILURE;
+
+    fn ctx() -> ParseContext {
+        ParseContext::default()
+    }
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_refused() {
+        for name in Parser::NAMES {
+            let parser: Parser = name.parse().unwrap_or_default();
+            assert_eq!(parser.name(), name);
+        }
+        let err = "xml"
+            .parse::<Parser>()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("unknown parser \"xml\"") && err.contains("windows-xml"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_pinned_json_source_does_not_guess() {
+        let ok = parse_line_as(
+            br#"{"user": {"name": "ann"}, "message": "hi"}"#,
+            &ctx(),
+            Parser::Json,
+        );
+        assert_eq!(ok.get_str("user.name"), Some("ann"));
+        assert!(!ok.has_tag(TAG_PARSE_FAILURE));
+        // A syslog line on a JSON source is kept and tagged, not parsed as syslog.
+        let line = "<13>Dec  7 06:10:00 web-01 sshd[1]: Failed password for root from 203.0.113.9 port 22 ssh2";
+        let bad = parse_line_as(line.as_bytes(), &ctx(), Parser::Json);
+        assert!(bad.has_tag(TAG_PARSE_FAILURE));
+        assert!(bad
+            .get_str("error.message")
+            .is_some_and(|m| m.starts_with("not JSON")));
+        assert_eq!(bad.get_str("message"), Some(line));
+        assert!(bad.get("source.ip").is_none());
+    }
+
+    #[test]
+    fn raw_keeps_the_line_untouched_and_untagged() {
+        let line = r#"{"looks": "like json"} but is an app's text"#;
+        let event = parse_line_as(line.as_bytes(), &ctx(), Parser::Raw);
+        assert_eq!(event.get_str("message"), Some(line));
+        assert!(!event.has_tag(TAG_PARSE_FAILURE));
+        assert!(event.get("looks").is_none());
+    }
+
+    #[test]
+    fn cef_kv_auditd_and_xml_pins() {
+        let cef = parse_line_as(
+            b"Dec  7 06:10:00 fw CEF:0|Vendor|Product|1.0|100|Blocked|5|src=10.0.0.1 dst=10.0.0.2",
+            &ctx(),
+            Parser::Cef,
+        );
+        assert_eq!(cef.get_str("source.ip"), Some("10.0.0.1"));
+        let not_cef = parse_line_as(b"LEEF:1.0|V|P|1|E|src=1.2.3.4", &ctx(), Parser::Cef);
+        assert!(not_cef.has_tag(TAG_PARSE_FAILURE));
+        let leef = parse_line_as(b"LEEF:1.0|V|P|1|E|src=1.2.3.4", &ctx(), Parser::Leef);
+        assert_eq!(leef.get_str("source.ip"), Some("1.2.3.4"));
+        let kv = parse_line_as(b"user=bob action=login src_ip=10.1.1.1", &ctx(), Parser::Kv);
+        assert!(!kv.has_tag(TAG_PARSE_FAILURE));
+        assert!(parse_line_as(b"just words", &ctx(), Parser::Kv).has_tag(TAG_PARSE_FAILURE));
+        let audit = parse_line_as(
+            b"type=USER_LOGIN msg=audit(1733560000.100:7): pid=1 uid=0 acct=\"root\" res=failed",
+            &ctx(),
+            Parser::Auditd,
+        );
+        assert_eq!(audit.get_str("event.module"), Some("auditd"));
+        assert!(parse_line_as(b"<Event>", &ctx(), Parser::WindowsXml).has_tag(TAG_PARSE_FAILURE));
+    }
+}
