@@ -101,6 +101,7 @@ impl DataDir {
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> Result<()> {
+    let signals = ShutdownSignals::register();
     let syslog_offset = config.syslog_offset().map_err(anyhow::Error::msg)?;
     // User-defined pipelines compile before anything is opened: a broken one stops startup.
     let remap = config.compile_pipelines().map_err(anyhow::Error::msg)?;
@@ -284,13 +285,13 @@ pub async fn serve(config: Config) -> Result<()> {
             // tap_io gives the TLS listener the same ConnectInfo<SocketAddr> as plain TCP.
             let listener = tls::TlsListener::new(http, acceptor).tap_io(|_| {});
             axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
+                .with_graceful_shutdown(signals.wait())
                 .await
                 .context("HTTPS server failed")?;
         }
         None => {
             axum::serve(http, app)
-                .with_graceful_shutdown(shutdown_signal())
+                .with_graceful_shutdown(signals.wait())
                 .await
                 .context("HTTP server failed")?;
         }
@@ -370,29 +371,62 @@ async fn open_security(
     }))
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
-        }
-    };
+/// SIGINT and SIGTERM, registered when `serve` starts: a signal that arrives while the
+/// server is still starting, or the instant it is ready, stops it cleanly instead of killing
+/// it with the default action (a handler installed only when the shutdown future is first
+/// polled leaves that window open).
+struct ShutdownSignals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    fn register() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let listen = |kind: SignalKind, name: &str| match signal(kind) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for {name}");
+                    None
+                }
+            };
+            Self {
+                interrupt: listen(SignalKind::interrupt(), "SIGINT"),
+                terminate: listen(SignalKind::terminate(), "SIGTERM"),
             }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Resolves at the first SIGINT or SIGTERM.
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            async fn next(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                _ = next(self.interrupt) => tracing::info!("SIGINT received"),
+                _ = next(self.terminate) => tracing::info!("SIGTERM received"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::error!(error = %e, "cannot listen for Ctrl-C");
                 std::future::pending::<()>().await;
             }
+            tracing::info!("Ctrl-C received");
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => tracing::info!("SIGINT received"),
-        _ = terminate => tracing::info!("SIGTERM received"),
     }
 }
