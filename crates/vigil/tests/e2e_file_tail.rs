@@ -28,21 +28,46 @@ fn wait_total(server: &Server, q: &str, n: u64) -> u64 {
     }
 }
 
+/// A temporary directory with `logs/`, `data/` and a `vigil.toml` holding one
+/// `[[sources.file]]` section (`{logs}` in it stands for the logs directory).
+struct Setup {
+    _dir: tempfile::TempDir,
+    logs: std::path::PathBuf,
+    data: std::path::PathBuf,
+    config: std::path::PathBuf,
+}
+
+impl Setup {
+    fn new(source: &str) -> Setup {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let logs = dir.path().join("logs");
+        std::fs::create_dir_all(&logs).unwrap_or_else(|e| panic!("{e}"));
+        let setup = Setup {
+            data: dir.path().join("data"),
+            config: dir.path().join("vigil.toml"),
+            logs,
+            _dir: dir,
+        };
+        setup.write_config(source);
+        setup
+    }
+
+    fn write_config(&self, source: &str) {
+        let text = format!(
+            "[[sources.file]]\n{}",
+            source.replace("{logs}", &self.logs.display().to_string())
+        );
+        std::fs::write(&self.config, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
 #[test]
 fn a_configured_file_source_is_tailed_across_a_restart() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let logs = dir.path().join("logs");
-    std::fs::create_dir_all(&logs).unwrap_or_else(|e| panic!("{e}"));
-    let data = dir.path().join("data");
-    let config = dir.path().join("vigil.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[sources.file]]\nname = \"app-files\"\npaths = [\"{}/*.log\"]\nmultiline_start = '^\\d{{4}}-'\n",
-            logs.display()
-        ),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let Setup {
+        logs, data, config, ..
+    } = &Setup::new(
+        "name = \"app-files\"\npaths = [\"{logs}/*.log\"]\nmultiline_start = '^\\d{4}-'\n",
+    );
     let path = logs.join("app.log");
     append(
         &path,
@@ -78,19 +103,9 @@ fn a_configured_file_source_is_tailed_across_a_restart() {
 /// one event, closed at once by its EOE record; records of other events stay their own.
 #[test]
 fn audit_log_records_of_one_event_are_joined() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let logs = dir.path().join("audit");
-    std::fs::create_dir_all(&logs).unwrap_or_else(|e| panic!("{e}"));
-    let data = dir.path().join("data");
-    let config = dir.path().join("vigil.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[sources.file]]\nname = \"audit-log\"\npaths = [\"{}/audit.log\"]\njoin = \"auditd\"\n",
-            logs.display()
-        ),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let Setup {
+        logs, data, config, ..
+    } = &Setup::new("name = \"audit-log\"\npaths = [\"{logs}/audit.log\"]\njoin = \"auditd\"\n");
     let path = logs.join("audit.log");
     append(
         &path,
@@ -131,22 +146,11 @@ fn audit_log_records_of_one_event_are_joined() {
 /// unknown parser name stops the server at startup, naming the source.
 #[test]
 fn a_pinned_parser_reads_every_line_of_its_source() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let logs = dir.path().join("logs");
-    std::fs::create_dir_all(&logs).unwrap_or_else(|e| panic!("{e}"));
-    let data = dir.path().join("data");
-    let config = dir.path().join("vigil.toml");
-    let write_config = |parser: &str| {
-        std::fs::write(
-            &config,
-            format!(
-                "[[sources.file]]\nname = \"app-json\"\npaths = [\"{}/app.json\"]\nparser = \"{parser}\"\n",
-                logs.display()
-            ),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+    let source = |parser: &str| {
+        format!("name = \"app-json\"\npaths = [\"{{logs}}/app.json\"]\nparser = \"{parser}\"\n")
     };
-    write_config("jsonl");
+    let setup = Setup::new(&source("jsonl"));
+    let (logs, data, config) = (&setup.logs, &setup.data, &setup.config);
     let cfg = config.display().to_string();
     let out = vigil(&[
         "serve",
@@ -162,7 +166,7 @@ fn a_pinned_parser_reads_every_line_of_its_source() {
         "{err}"
     );
 
-    write_config("json");
+    setup.write_config(&source("json"));
     let path = logs.join("app.json");
     append(
         &path,
