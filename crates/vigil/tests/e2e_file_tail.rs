@@ -74,7 +74,7 @@ fn a_configured_file_source_is_tailed_across_a_restart() {
         "2026-03-01 tailmarker first\n2026-03-01 tailmarker second failed\njava.lang.Error: x\n\tat a.b(C.java:1)\n2026-03-01 tailmarker third\n",
     );
     let cfg = config.display().to_string();
-    let server = Server::start_with(&data, &["--config", &cfg]);
+    let server = Server::start_with(data, &["--config", &cfg]);
     assert_eq!(wait_total(&server, "tailmarker", 3), 3);
     let hit = server.search("tailmarker AND second");
     assert_eq!(hit["total"], 1, "{hit}");
@@ -92,7 +92,7 @@ fn a_configured_file_source_is_tailed_across_a_restart() {
         &path,
         "2026-03-01 tailmarker fourth\n2026-03-01 tailmarker fifth\n",
     );
-    let server = Server::start_with(&data, &["--config", &cfg]);
+    let server = Server::start_with(data, &["--config", &cfg]);
     assert_eq!(wait_total(&server, "tailmarker", 5), 5);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(server.search("tailmarker")["total"], 5);
@@ -119,7 +119,7 @@ fn audit_log_records_of_one_event_are_joined() {
         ),
     );
     let cfg = config.display().to_string();
-    let server = Server::start_with(&data, &["--config", &cfg]);
+    let server = Server::start_with(data, &["--config", &cfg]);
     // Two events: the session record, and the five records of serial 4411 as one.
     assert_eq!(wait_total(&server, "event.module:auditd", 2), 2);
     let joined = server.search("auditd.sequence:4411");
@@ -175,7 +175,7 @@ fn a_pinned_parser_reads_every_line_of_its_source() {
             "<13>Dec  7 06:10:00 web-01 sshd[1]: pinnedmarker Failed password for root from 203.0.113.9 port 22 ssh2\n",
         ),
     );
-    let server = Server::start_with(&data, &["--config", &cfg]);
+    let server = Server::start_with(data, &["--config", &cfg]);
     assert_eq!(wait_total(&server, "pinnedmarker", 2), 2);
     let json = server.search("pinnedmarker AND user.name:ann");
     assert_eq!(json["total"], 1, "{json}");
