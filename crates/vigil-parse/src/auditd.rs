@@ -312,9 +312,13 @@ fn merge_record(first: &mut Event, record: &Event) {
     first.set("auditd.records", Value::Array(records));
 }
 
-/// The `<time>:<serial>` stamp of an audit record line (`msg=audit(…)` or `audit(…)` within
-/// its first 256 bytes): records of one kernel event share it.
+/// The `<time>:<serial>` stamp of an audit record line as auditd writes it (`type=… msg=audit(…)`,
+/// optionally after `node=<host> `): records of one kernel event share it. Any other line
+/// (tried on every imported line) is rejected by its first bytes.
 pub fn record_stamp(line: &[u8]) -> Option<&[u8]> {
+    if !(line.starts_with(b"type=") || line.starts_with(b"node=")) {
+        return None;
+    }
     let head = &line[..line.len().min(256 + 6)];
     let at = head.windows(6).position(|w| w == b"audit(")? + 6;
     let len = line[at..].iter().take(64).position(|b| *b == b')')?;
@@ -373,6 +377,11 @@ mod tests {
         assert_eq!(
             record_stamp(text.as_bytes()),
             Some(&b"1733560001.250:4411"[..])
+        );
+        assert!(record_stamp(b"Dec  7 host app: audit(1.2:3) quoted").is_none());
+        assert_eq!(
+            record_stamp(b"node=web-01 type=EOE msg=audit(1.2:3): "),
+            Some(&b"1.2:3"[..])
         );
         assert!(is_end_of_event(b"type=EOE msg=audit(1.2:3): "));
         assert!(is_end_of_event(b"node=web-01 type=EOE msg=audit(1.2:3): "));
