@@ -57,6 +57,9 @@ use vigil_parse::{parse_line_as, ParseContext};
 pub struct SourcesConfig {
     /// `[[sources.file]]`: files to tail.
     pub file: Vec<FileSourceConfig>,
+    /// `[[sources.syslog]]`: named syslog listeners, beside the unnamed `syslog_udp`,
+    /// `syslog_tcp`, `syslog_tls` and `syslog_relp` addresses.
+    pub syslog: Vec<crate::syslog::SyslogSourceConfig>,
 }
 
 /// One `[[sources.file]]` entry.

@@ -19,4 +19,4 @@ pub mod x509;
 
 pub use metrics::IngestMetrics;
 pub use pipeline::{AckError, Batch, Sink};
-pub use source::{finalize, SourceInfo};
+pub use source::{finalize, SourceInfo, IMPORT_SOURCE};

@@ -36,7 +36,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use vigil_core::Event;
-use vigil_parse::{parse_syslog, ParseContext};
+use vigil_parse::{parse_syslog_as, ParseContext};
 
 /// Most digits of TXNR and DATALEN.
 const MAX_DIGITS: usize = 9;
@@ -379,7 +379,7 @@ async fn serve_connection(
     settings: &SyslogSettings,
     metrics: &Arc<IngestMetrics>,
 ) -> std::io::Result<()> {
-    let source = SourceInfo::network("syslog-relp", peer);
+    let source = SourceInfo::network(settings.source_name("syslog-relp"), peer);
     let _ = stream.set_nodelay(true);
     let (mut rd, wr) = stream.into_split();
     let (replies, reply_rx) = mpsc::channel::<Reply>(64);
@@ -422,7 +422,7 @@ async fn serve_connection(
             };
             match frame.command.as_str() {
                 "syslog" if open => {
-                    let mut event = parse_syslog(&frame.data, &ctx);
+                    let mut event = parse_syslog_as(&frame.data, &ctx, settings.parser);
                     if event.has_tag(vigil_core::TAG_PARSE_FAILURE) {
                         IngestMetrics::add(&metrics.parse_failures, 1);
                     }

@@ -6,6 +6,9 @@ use std::net::SocketAddr;
 use vigil_core::time::format_timestamp;
 use vigil_core::Event;
 
+/// `log.source.name` of events imported offline (`vigil ingest`).
+pub const IMPORT_SOURCE: &str = "file";
+
 /// Where an event came from: the input's name and, for network inputs, the peer address.
 #[derive(Debug, Clone)]
 pub struct SourceInfo {

@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc::error::TrySendError, Semaphore};
 use vigil_core::Event;
-use vigil_parse::{parse_syslog, ParseContext};
+use vigil_parse::{parse_syslog_as, ParseContext, Parser};
 
 /// Settings shared by the syslog listeners.
 #[derive(Debug, Clone)]
@@ -25,6 +25,19 @@ pub struct SyslogSettings {
     pub max_frame: usize,
     /// Most TCP connections served at once; further ones wait in the accept queue.
     pub max_connections: usize,
+    /// The listener's name (`log.source.name` of its events, and what `[[pipelines]]`
+    /// and ingest tokens refer to); `None`: the protocol's default (`syslog-udp`,
+    /// `syslog-tcp`, `syslog-tls`, `syslog-relp`).
+    pub name: Option<String>,
+    /// The format of the messages after the syslog header ([`vigil_parse::parse_syslog_as`]).
+    pub parser: Parser,
+}
+
+impl SyslogSettings {
+    /// The input name for events of this listener: its configured name, else `default`.
+    pub fn source_name<'a>(&'a self, default: &'a str) -> &'a str {
+        self.name.as_deref().unwrap_or(default)
+    }
 }
 
 impl Default for SyslogSettings {
@@ -34,8 +47,53 @@ impl Default for SyslogSettings {
                 .unwrap_or_else(|| unreachable!("zero offset is valid")),
             max_frame: 4 * 1024 * 1024,
             max_connections: 1024,
+            name: None,
+            parser: Parser::Auto,
         }
     }
+}
+
+/// The transports a syslog listener speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogProtocol {
+    /// One message per datagram.
+    Udp,
+    /// RFC 6587 octet counting or newline framing.
+    Tcp,
+    /// RFC 5425 over TLS (the `[tls]` certificate; `client_ca` makes it mutual).
+    Tls,
+    /// rsyslog's Reliable Event Logging Protocol (acknowledged once journaled).
+    Relp,
+}
+
+impl SyslogProtocol {
+    /// The input name of an unnamed listener (`syslog_udp = …` and the like).
+    pub fn default_name(self) -> &'static str {
+        match self {
+            SyslogProtocol::Udp => "syslog-udp",
+            SyslogProtocol::Tcp => "syslog-tcp",
+            SyslogProtocol::Tls => crate::syslog_tls::SOURCE_NAME,
+            SyslogProtocol::Relp => "syslog-relp",
+        }
+    }
+}
+
+/// One `[[sources.syslog]]` entry: a named listener with its own parser.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogSourceConfig {
+    /// The source's name (`log.source.name` of its events; what `[[pipelines]] sources`
+    /// and source-bound ingest tokens name).
+    pub name: String,
+    /// `udp`, `tcp`, `tls` or `relp`.
+    pub protocol: SyslogProtocol,
+    /// The address to listen on (`IP:PORT`).
+    pub listen: SocketAddr,
+    /// The format of the messages after the syslog header (`json`, `cef`, `leef`, `kv`,
+    /// `auditd`, `windows-xml`, `raw`; default `auto`: routed by program and content).
+    #[serde(default)]
+    pub parser: Option<String>,
 }
 
 /// Tag added to an event whose frame was cut at the frame limit.
@@ -44,25 +102,18 @@ pub const TAG_TRUNCATED: &str = "_truncated";
 /// Most events read from one socket before they are handed to the pipeline as one batch.
 const MAX_BATCH: usize = 1024;
 
-fn parse_frame(
+/// One frame of a syslog listener as an event: parsed as the listener's parser, with the
+/// connection's `fields`, truncation tag and `log.source`.
+pub(crate) fn parse_frame(
     bytes: &[u8],
     truncated: bool,
     ctx: &ParseContext,
-    source: &SourceInfo,
+    conn: &StreamContext<'_>,
+    parser: Parser,
     metrics: &IngestMetrics,
 ) -> Event {
-    parse_frame_with(bytes, truncated, ctx, source, &[], metrics)
-}
-
-fn parse_frame_with(
-    bytes: &[u8],
-    truncated: bool,
-    ctx: &ParseContext,
-    source: &SourceInfo,
-    fields: &[(&'static str, serde_json::Value)],
-    metrics: &IngestMetrics,
-) -> Event {
-    let mut event = parse_syslog(bytes, ctx);
+    let mut event = parse_syslog_as(bytes, ctx, parser);
+    let (source, fields) = (conn.source, conn.fields);
     for (path, value) in fields {
         if value.is_null() {
             event.remove(path);
@@ -103,10 +154,22 @@ pub async fn serve_udp(
             default_offset: settings.default_offset,
         };
         let handle = |len: usize, peer: SocketAddr, buf: &[u8], batch: &mut Vec<Event>| {
-            let source = SourceInfo::network("syslog-udp", peer);
+            let source = SourceInfo::network(settings.source_name("syslog-udp"), peer);
             let frame = trim_frame(&buf[..len]);
             if !frame.is_empty() {
-                batch.push(parse_frame(frame, false, &ctx, &source, &metrics));
+                let conn = StreamContext {
+                    source: &source,
+                    fields: &[],
+                    idle_timeout: None,
+                };
+                batch.push(parse_frame(
+                    frame,
+                    false,
+                    &ctx,
+                    &conn,
+                    settings.parser,
+                    &metrics,
+                ));
             }
         };
         handle(len, peer, &buf, &mut batch);
@@ -194,7 +257,7 @@ pub async fn serve_tcp(
             let metrics = metrics.clone();
             async move {
                 IngestMetrics::add(&metrics.tcp_connections, 1);
-                let source = SourceInfo::network("syslog-tcp", peer);
+                let source = SourceInfo::network(settings.source_name("syslog-tcp"), peer);
                 let conn = StreamContext {
                     source: &source,
                     fields: &[],
@@ -259,9 +322,7 @@ pub(crate) async fn serve_stream<S: AsyncRead + Unpin>(
             let started = std::time::Instant::now();
             let events: Vec<Event> = frames
                 .iter()
-                .map(|f| {
-                    parse_frame_with(&f.bytes, f.truncated, &ctx, source, conn.fields, metrics)
-                })
+                .map(|f| parse_frame(&f.bytes, f.truncated, &ctx, conn, settings.parser, metrics))
                 .collect();
             // Building a batch serialises each event to its canonical bytes: part of the parse cost.
             let batches: Vec<Batch> = chunk_events(events)

@@ -105,6 +105,41 @@ pub fn parse_line_as(line: &[u8], ctx: &ParseContext, parser: Parser) -> Event {
     }
 }
 
+/// Parses one syslog message of a listener pinned to `parser`: the syslog header (when
+/// there is one) gives `@timestamp`, `host.name`, `process.*` and `log.syslog.*`, and the
+/// message after it is read as `parser` (a JSON body's own fields win over the header's);
+/// a frame without a syslog header is read whole as `parser`. `event.original` is the
+/// whole frame either way. `auto` and `syslog` are [`crate::parse_syslog`]; `raw` keeps the
+/// frame as the `message`.
+pub fn parse_syslog_as(frame: &[u8], ctx: &ParseContext, parser: Parser) -> Event {
+    match parser {
+        Parser::Auto | Parser::Syslog => crate::parse_syslog(frame, ctx),
+        Parser::Raw => parse_line_as(frame, ctx, Parser::Raw),
+        _ => with_text(frame, |text| {
+            match crate::syslog::parse_header_only(text, ctx) {
+                Ok((header, message)) => {
+                    let mut event = parse_text_as(message, ctx, parser);
+                    add_header(&mut event, &header, text);
+                    event
+                }
+                // No syslog header: the frame is the record.
+                Err(_) => parse_text_as(text, ctx, parser),
+            }
+        }),
+    }
+}
+
+/// Completes a message's event with its syslog header's fields, where the message did not
+/// set them, and makes the whole frame its `event.original`.
+fn add_header(event: &mut Event, header: &Event, frame: &str) {
+    for (path, value) in header.flatten() {
+        if path != "event.original" {
+            event.set_default(&path, value.clone());
+        }
+    }
+    event.set("event.original", frame);
+}
+
 fn parse_text_as(text: &str, ctx: &ParseContext, parser: Parser) -> Event {
     match parser {
         Parser::Json => {
@@ -233,5 +268,56 @@ mod tests {
         );
         assert_eq!(audit.get_str("event.module"), Some("auditd"));
         assert!(parse_line_as(b"<Event>", &ctx(), Parser::WindowsXml).has_tag(TAG_PARSE_FAILURE));
+    }
+
+    #[test]
+    fn a_pinned_syslog_listener_reads_the_header_then_the_message_as_pinned() {
+        // rsyslog forwarding an application's JSON lines: header fields plus the JSON's own.
+        let frame = r#"<14>1 2026-12-07T06:10:00Z app-01 billing 42 - - {"user": {"name": "ann"}, "event": {"action": "refund"}, "host": {"name": "billing-7"}}"#;
+        let event = parse_syslog_as(frame.as_bytes(), &ctx(), Parser::Json);
+        assert!(!event.has_tag(TAG_PARSE_FAILURE), "{event:?}");
+        assert_eq!(event.get_str("user.name"), Some("ann"));
+        assert_eq!(event.get_str("event.action"), Some("refund"));
+        // The message's own host wins; the header's stays under log.syslog.
+        assert_eq!(event.get_str("host.name"), Some("billing-7"));
+        assert_eq!(event.get_str("log.syslog.hostname"), Some("app-01"));
+        assert_eq!(event.get_str("process.name"), Some("billing"));
+        assert_eq!(
+            event.get_str("@timestamp"),
+            Some("2026-12-07T06:10:00.000Z")
+        );
+        assert_eq!(event.get_str("event.original"), Some(frame));
+
+        // The same frame on an auto listener is not read as JSON (key=value at most).
+        let auto = parse_syslog_as(frame.as_bytes(), &ctx(), Parser::Auto);
+        assert!(auto.get("user.name").is_none());
+
+        // A bare JSON frame (no syslog header) is the record.
+        let bare = parse_syslog_as(br#"{"user": {"name": "bob"}}"#, &ctx(), Parser::Json);
+        assert_eq!(bare.get_str("user.name"), Some("bob"));
+
+        // A frame whose message is not JSON is kept whole with the header and tagged.
+        let text = "<13>Dec  7 06:10:00 web-01 sshd[1]: Failed password for root from 203.0.113.9 port 22 ssh2";
+        let bad = parse_syslog_as(text.as_bytes(), &ctx(), Parser::Json);
+        assert!(bad.has_tag(TAG_PARSE_FAILURE));
+        assert_eq!(bad.get_str("event.original"), Some(text));
+        assert_eq!(bad.get_str("host.name"), Some("web-01"));
+        assert!(bad
+            .get_str("message")
+            .is_some_and(|m| m.starts_with("Failed password")));
+        assert!(bad.get("source.ip").is_none());
+    }
+
+    #[test]
+    fn a_pinned_kv_listener_maps_pairs_after_the_header() {
+        let frame =
+            "<134>Dec  7 06:10:00 gw-1 appliance: user=carol action=deny src_ip=198.51.100.7";
+        let event = parse_syslog_as(frame.as_bytes(), &ctx(), Parser::Kv);
+        assert!(!event.has_tag(TAG_PARSE_FAILURE), "{event:?}");
+        assert_eq!(event.get_str("host.name"), Some("gw-1"));
+        assert_eq!(event.get_str("event.original"), Some(frame));
+        let raw = parse_syslog_as(frame.as_bytes(), &ctx(), Parser::Raw);
+        assert_eq!(raw.get_str("message"), Some(frame));
+        assert!(raw.get("host.name").is_none());
     }
 }

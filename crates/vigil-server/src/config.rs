@@ -26,6 +26,32 @@ pub enum ConfigError {
     },
 }
 
+/// Names of the built-in inputs, which no `[[sources.*]]` may take.
+const RESERVED_SOURCE_NAMES: [&str; 9] = [
+    "syslog-udp",
+    "syslog-tcp",
+    "syslog-tls",
+    "syslog-relp",
+    "http",
+    crate::shippers::ES_SOURCE,
+    crate::shippers::HEC_SOURCE,
+    crate::otlp::OTLP_SOURCE,
+    vigil_ingest::IMPORT_SOURCE,
+];
+
+/// One syslog listener to start ([`Config::syslog_listeners`]).
+#[derive(Debug, Clone)]
+pub struct SyslogListener {
+    /// Its transport.
+    pub protocol: vigil_ingest::syslog::SyslogProtocol,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its `[[sources.syslog]]` name; `None` for the unnamed listeners.
+    pub name: Option<String>,
+    /// The format after the syslog header.
+    pub parser: vigil_parse::Parser,
+}
+
 /// The server's settings.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -361,6 +387,59 @@ impl Config {
         vigil_remap::Pipelines::compile(&specs)
             .map(|p| Some(std::sync::Arc::new(p)))
             .map_err(|e| e.to_string())
+    }
+
+    /// Every syslog listener to start: the unnamed `syslog_udp`/`_tcp`/`_tls`/`_relp`
+    /// addresses, then each `[[sources.syslog]]`. A source name used twice (among syslog and
+    /// file sources, or a built-in input's name), an empty name or an unknown parser is an
+    /// error naming the source.
+    pub fn syslog_listeners(&self) -> Result<Vec<SyslogListener>, String> {
+        use vigil_ingest::syslog::SyslogProtocol;
+        let mut listeners: Vec<SyslogListener> = [
+            (SyslogProtocol::Udp, self.syslog_udp),
+            (SyslogProtocol::Tcp, self.syslog_tcp),
+            (SyslogProtocol::Tls, self.syslog_tls),
+            (SyslogProtocol::Relp, self.syslog_relp),
+        ]
+        .into_iter()
+        .filter_map(|(protocol, addr)| {
+            addr.map(|addr| SyslogListener {
+                protocol,
+                addr,
+                name: None,
+                parser: vigil_parse::Parser::Auto,
+            })
+        })
+        .collect();
+        let mut names: std::collections::HashSet<&str> = RESERVED_SOURCE_NAMES.into();
+        for file in &self.sources.file {
+            if !names.insert(file.name.as_str()) {
+                return Err(format!(
+                    "[[sources.file]] '{}': the source name is already taken (names must be unique across sources and must not be a built-in input's)",
+                    file.name
+                ));
+            }
+        }
+        for source in &self.sources.syslog {
+            let at = format!("[[sources.syslog]] '{}'", source.name);
+            if source.name.trim().is_empty() {
+                return Err("[[sources.syslog]] needs a name".to_string());
+            }
+            if !names.insert(source.name.as_str()) {
+                return Err(format!("{at}: the source name is already taken (names must be unique across sources and must not be a built-in input's)"));
+            }
+            let parser = match &source.parser {
+                Some(name) => name.parse().map_err(|e| format!("{at}: {e}"))?,
+                None => vigil_parse::Parser::Auto,
+            };
+            listeners.push(SyslogListener {
+                protocol: source.protocol,
+                addr: source.listen,
+                name: Some(source.name.clone()),
+                parser,
+            });
+        }
+        Ok(listeners)
     }
 
     /// The zone for RFC 3164 timestamps.

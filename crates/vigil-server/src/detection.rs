@@ -193,15 +193,9 @@ struct SourceSeen {
 const MAX_SOURCES: usize = 100_000;
 /// How often silent sources are looked for.
 const SILENCE_CHECK_EVERY: Duration = Duration::from_secs(5);
-/// Sources whose events count as a live stream (imports and Vigil's own events do not).
-const LIVE_SOURCES: &[&str] = &[
-    "syslog-udp",
-    "syslog-tcp",
-    "http",
-    "elasticsearch-bulk",
-    "splunk-hec",
-    "otlp",
-];
+/// Sources whose events are not a live stream: offline imports and Vigil's own audit trail
+/// (every other source, built-in listener or `[[sources.*]]`, is watched for silence).
+const NOT_LIVE_SOURCES: &[&str] = &[vigil_ingest::IMPORT_SOURCE, crate::audit::AUDIT_SOURCE];
 
 /// Vigil's own health event about a source (see rules/FORMATS.md, section vigil).
 fn source_event(action: &str, seen: &SourceSeen, threshold: Duration, now: DateTime<Utc>) -> Event {
@@ -509,7 +503,7 @@ impl Worker {
             let Some(kind) = event.get_str("log.source.name") else {
                 continue;
             };
-            if !LIVE_SOURCES.contains(&kind) || event.get_str("event.module") == Some("vigil") {
+            if NOT_LIVE_SOURCES.contains(&kind) || event.get_str("event.module") == Some("vigil") {
                 continue;
             }
             let host = event.get_str("host.name").map(str::to_string);

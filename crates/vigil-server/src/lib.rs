@@ -26,7 +26,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 
 pub use config::Config;
 pub use pipeline::Pipeline;
@@ -110,8 +110,12 @@ pub async fn serve(config: Config) -> Result<()> {
     }
     // Syslog over TLS: certificate, key, client CA and CRL are checked before anything is
     // opened, then watched for changes.
-    let syslog_tls = match config.syslog_tls {
-        Some(_) => {
+    let listeners = config.syslog_listeners().map_err(anyhow::Error::msg)?;
+    let wants_tls = listeners
+        .iter()
+        .any(|l| l.protocol == vigil_ingest::syslog::SyslogProtocol::Tls);
+    let syslog_tls = match wants_tls {
+        true => {
             let acceptor = tls::watched_syslog_acceptor(config.tls.as_ref())?;
             let idle = config::parse_duration(&config.syslog_tls_idle_timeout)
                 .map_err(|e| anyhow::anyhow!("syslog_tls_idle_timeout: {e}"))?;
@@ -121,7 +125,7 @@ pub async fn serve(config: Config) -> Result<()> {
             };
             Some((acceptor, timeouts))
         }
-        None => None,
+        false => None,
     };
     let data = DataDir::open(&config.data_dir, &config)?;
     let reader = data.journal.reader();
@@ -179,51 +183,15 @@ pub async fn serve(config: Config) -> Result<()> {
     let http = TcpListener::bind(config.http)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", config.http))?;
-    let mut tasks = Vec::new();
-    if let Some(addr) = config.syslog_udp {
-        let socket = UdpSocket::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen for syslog UDP on {addr}"))?;
-        tracing::info!(address = %socket.local_addr()?, "listening for syslog over UDP");
-        tasks.push(tokio::spawn(vigil_ingest::syslog::serve_udp(
-            socket,
-            pipeline.sink(),
-            syslog_settings.clone(),
-            metrics.clone(),
-        )));
-    }
-    if let Some(addr) = config.syslog_tcp {
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen for syslog TCP on {addr}"))?;
-        tracing::info!(address = %listener.local_addr()?, "listening for syslog over TCP");
-        tasks.push(tokio::spawn(vigil_ingest::syslog::serve_tcp(
-            listener,
-            pipeline.sink(),
-            syslog_settings.clone(),
-            metrics.clone(),
-        )));
-    }
-    if let (Some(addr), Some(((acceptor, reload_task), timeouts))) = (config.syslog_tls, syslog_tls)
-    {
-        tasks.push(reload_task);
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen for syslog over TLS on {addr}"))?;
-        let mutual = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
-        let revocation = config.tls.as_ref().is_some_and(|t| t.client_crl.is_some());
-        tracing::info!(address = %listener.local_addr()?, mutual_tls = mutual, revocation_list = revocation, "listening for syslog over TLS");
-        tasks.push(tokio::spawn(vigil_ingest::syslog_tls::serve_tls(
-            listener,
-            acceptor,
-            pipeline.sink(),
-            syslog_settings.clone(),
-            timeouts,
-            metrics.clone(),
-        )));
-    }
-    let sources =
-        sources::start(&config, pipeline.sink(), &syslog_settings, metrics.clone()).await?;
+    let sources = sources::start(
+        &config,
+        &listeners,
+        syslog_tls,
+        pipeline.sink(),
+        &syslog_settings,
+        metrics.clone(),
+    )
+    .await?;
     if !config.http.ip().is_loopback() && tls.is_none() {
         tracing::warn!(address = %config.http, "HTTP API is listening on a non-loopback address without TLS: credentials and events cross the network in the clear; set [tls] cert and key");
     }
@@ -299,9 +267,6 @@ pub async fn serve(config: Config) -> Result<()> {
     outbox.abort();
 
     tracing::info!("shutting down: draining the pipeline");
-    for task in tasks {
-        task.abort();
-    }
     sources.stop().await;
     drop(state);
     tokio::task::spawn_blocking(move || {

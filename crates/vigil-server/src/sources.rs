@@ -1,14 +1,24 @@
-//! Sources started beside the syslog listeners: the RELP listener (`syslog_relp`) and file
-//! tailing (`[[sources.file]]`). Both hand batches to the pipeline and wait for the journal's
-//! acknowledgement before confirming anything (a RELP `rsp`, a persisted file offset).
+//! The inputs started beside the HTTP API: every syslog listener (UDP, TCP, TLS, RELP; the
+//! unnamed `syslog_*` addresses and each named `[[sources.syslog]]`) and file tailing
+//! (`[[sources.file]]`). They hand batches to the pipeline; RELP and the tailer wait for the
+//! journal's acknowledgement before confirming anything (a RELP `rsp`, a persisted offset).
 
-use crate::config::Config;
+use crate::config::{Config, SyslogListener};
 use anyhow::{Context, Result};
 use std::sync::Arc;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 use vigil_ingest::file_tail::{FileTailer, TailSettings};
-use vigil_ingest::syslog::SyslogSettings;
+use vigil_ingest::syslog::{SyslogProtocol, SyslogSettings};
+use vigil_ingest::syslog_tls::TlsTimeouts;
 use vigil_ingest::{IngestMetrics, Sink};
+
+/// The syslog-over-TLS acceptor (reloaded on certificate changes by its task) and timeouts.
+pub type SyslogTls = (
+    (watch::Receiver<TlsAcceptor>, tokio::task::JoinHandle<()>),
+    TlsTimeouts,
+);
 
 /// The running sources of this module.
 pub struct Sources {
@@ -16,25 +26,94 @@ pub struct Sources {
     tailer: Option<FileTailer>,
 }
 
-/// Binds the RELP listener and starts the file tailer, as configured.
+/// Binds every syslog listener and starts the file tailer, as configured. `tls` must be
+/// given when a listener speaks TLS.
 pub async fn start(
     config: &Config,
+    listeners: &[SyslogListener],
+    tls: Option<SyslogTls>,
     sink: Sink,
     syslog: &SyslogSettings,
     metrics: Arc<IngestMetrics>,
 ) -> Result<Sources> {
     let mut tasks = Vec::new();
-    if let Some(addr) = config.syslog_relp {
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen for syslog over RELP on {addr}"))?;
-        tracing::info!(address = %listener.local_addr()?, "listening for syslog over RELP");
-        tasks.push(tokio::spawn(vigil_ingest::relp::serve_relp(
-            listener,
-            sink.clone(),
-            syslog.clone(),
-            metrics.clone(),
-        )));
+    let tls = match tls {
+        Some(((acceptor, reload_task), timeouts)) => {
+            tasks.push(reload_task);
+            Some((acceptor, timeouts))
+        }
+        None => None,
+    };
+    for listener in listeners {
+        let settings = SyslogSettings {
+            name: listener.name.clone(),
+            parser: listener.parser,
+            ..syslog.clone()
+        };
+        let name = settings
+            .source_name(listener.protocol.default_name())
+            .to_string();
+        let addr = listener.addr;
+        let task = match listener.protocol {
+            SyslogProtocol::Udp => {
+                let socket = UdpSocket::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen for syslog UDP ({name}) on {addr}"))?;
+                tracing::info!(source = %name, parser = %listener.parser, address = %socket.local_addr()?, "listening for syslog over UDP");
+                tokio::spawn(vigil_ingest::syslog::serve_udp(
+                    socket,
+                    sink.clone(),
+                    settings,
+                    metrics.clone(),
+                ))
+            }
+            SyslogProtocol::Tcp => {
+                let socket = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen for syslog TCP ({name}) on {addr}"))?;
+                tracing::info!(source = %name, parser = %listener.parser, address = %socket.local_addr()?, "listening for syslog over TCP");
+                tokio::spawn(vigil_ingest::syslog::serve_tcp(
+                    socket,
+                    sink.clone(),
+                    settings,
+                    metrics.clone(),
+                ))
+            }
+            SyslogProtocol::Tls => {
+                let Some((acceptor, timeouts)) = &tls else {
+                    return Err(anyhow::anyhow!(
+                        "syslog over TLS ({name}) has no acceptor: [tls] is required"
+                    ));
+                };
+                let socket = TcpListener::bind(addr).await.with_context(|| {
+                    format!("cannot listen for syslog over TLS ({name}) on {addr}")
+                })?;
+                let mutual = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
+                let revocation = config.tls.as_ref().is_some_and(|t| t.client_crl.is_some());
+                tracing::info!(source = %name, parser = %listener.parser, address = %socket.local_addr()?, mutual_tls = mutual, revocation_list = revocation, "listening for syslog over TLS");
+                tokio::spawn(vigil_ingest::syslog_tls::serve_tls(
+                    socket,
+                    acceptor.clone(),
+                    sink.clone(),
+                    settings,
+                    timeouts.clone(),
+                    metrics.clone(),
+                ))
+            }
+            SyslogProtocol::Relp => {
+                let socket = TcpListener::bind(addr).await.with_context(|| {
+                    format!("cannot listen for syslog over RELP ({name}) on {addr}")
+                })?;
+                tracing::info!(source = %name, parser = %listener.parser, address = %socket.local_addr()?, "listening for syslog over RELP");
+                tokio::spawn(vigil_ingest::relp::serve_relp(
+                    socket,
+                    sink.clone(),
+                    settings,
+                    metrics.clone(),
+                ))
+            }
+        };
+        tasks.push(task);
     }
     let tailer = if config.sources.file.is_empty() {
         None

@@ -217,7 +217,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
             let sink = pipeline.sink();
             for path in &args.files {
                 let source = SourceInfo {
-                    name: "file".into(),
+                    name: vigil_ingest::IMPORT_SOURCE.into(),
                     address: Some(path.display().to_string()),
                 };
                 for_each_batch(path, args.format, batch, &bar, |chunk| {

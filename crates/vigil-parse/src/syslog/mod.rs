@@ -77,6 +77,26 @@ pub(crate) struct Header<'a> {
 
 /// Parses a syslog message (line ending already stripped) into an event.
 pub fn parse(text: &str, ctx: &ParseContext) -> Result<Event, SyslogError> {
+    let header = parse_header(text, ctx)?;
+    let (program, appname, message) = (header.program, header.appname, header.message);
+    let mut event = build(text, header);
+    crate::detect::syslog_body(program, appname, message, ctx, &mut event);
+    Ok(event)
+}
+
+/// The header of a syslog message as an event (`@timestamp`, `host.name`, `process.*`,
+/// `log.syslog.*`, `event.original` = `text`, `message` = the message) and the message
+/// itself, left for a pinned body parser ([`crate::parse_syslog_as`]).
+pub(crate) fn parse_header_only<'a>(
+    text: &'a str,
+    ctx: &ParseContext,
+) -> Result<(Event, &'a str), SyslogError> {
+    let header = parse_header(text, ctx)?;
+    let message = header.message;
+    Ok((build(text, header), message))
+}
+
+fn parse_header<'a>(text: &'a str, ctx: &ParseContext) -> Result<Header<'a>, SyslogError> {
     if text.trim().is_empty() {
         return Err(SyslogError::Empty);
     }
@@ -86,11 +106,10 @@ pub fn parse(text: &str, ctx: &ParseContext) -> Result<Event, SyslogError> {
     } else {
         (None, text)
     };
-    let header = match rfc5424::version(rest, pri.is_some()) {
-        Some((version, after)) => rfc5424::parse(after, pri, version)?,
-        None => rfc3164::parse(rest, pri, ctx)?,
-    };
-    Ok(build(text, header, ctx))
+    match rfc5424::version(rest, pri.is_some()) {
+        Some((version, after)) => rfc5424::parse(after, pri, version),
+        None => rfc3164::parse(rest, pri, ctx),
+    }
 }
 
 /// `<PRI>` at the start of `text`: 1 to 3 digits, at most 191.
@@ -123,7 +142,8 @@ fn pid_number(procid: &str) -> Option<u64> {
     procid.parse().ok()
 }
 
-fn build(text: &str, header: Header<'_>, ctx: &ParseContext) -> Event {
+/// The event of a syslog header, before its message is parsed.
+fn build(text: &str, header: Header<'_>) -> Event {
     let mut event = Event::new();
     event.set("event.original", text);
     event.set("message", header.message);
@@ -176,13 +196,6 @@ fn build(text: &str, header: Header<'_>, ctx: &ParseContext) -> Event {
     if let Some(err) = header.sd_error {
         add_failure(&mut event, &err.to_string());
     }
-    crate::detect::syslog_body(
-        header.program,
-        header.appname,
-        header.message,
-        ctx,
-        &mut event,
-    );
     event
 }
 

@@ -1,0 +1,178 @@
+//! Named syslog listeners (`[[sources.syslog]]`): each has its own name (`log.source.name`,
+//! what `[[pipelines]] sources` selects), transport and pinned parser; the unnamed
+//! `syslog_tcp` listener beside them keeps auto-detection. A name used twice or an unknown
+//! parser stops `vigil serve` with the source named.
+
+mod common;
+
+use common::{vigil, Server};
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+
+fn write(path: &std::path::Path, text: &str) {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+/// The address the server logged for the listener of source `name`.
+fn listener_address(server: &Server, name: &str) -> SocketAddr {
+    let log = server.log.lock().map(|l| l.clone()).unwrap_or_default();
+    let needle = format!("source={name} ");
+    log.iter()
+        .filter(|line| line.contains("listening for syslog") && line.contains(&needle))
+        .find_map(|line| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix("address="))
+                .and_then(|a| a.parse().ok())
+        })
+        .unwrap_or_else(|| panic!("no listener logged for source {name}: {log:?}"))
+}
+
+fn send_tcp(to: SocketAddr, text: &str) {
+    let mut stream = TcpStream::connect(to).unwrap_or_else(|e| panic!("{e}"));
+    stream
+        .write_all(text.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    stream.flush().unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn named_listeners_parse_with_their_pinned_parser_and_select_pipelines() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let config = dir.path().join("vigil.toml");
+    write(
+        &config,
+        &format!(
+            r#"data_dir = "{data}"
+http = "127.0.0.1:0"
+syslog_udp = "off"
+syslog_tcp = "127.0.0.1:0"
+
+[[sources.syslog]]
+name = "apps"
+protocol = "tcp"
+listen = "127.0.0.1:0"
+parser = "json"
+
+[[sources.syslog]]
+name = "firewalls"
+protocol = "udp"
+listen = "127.0.0.1:0"
+parser = "cef"
+
+[[pipelines]]
+name = "mark-apps"
+sources = ["apps"]
+source = '.labels.via = "apps pipeline"'
+"#,
+            data = data.display()
+        ),
+    );
+    let args = vec![
+        "serve".to_string(),
+        "--config".to_string(),
+        config.display().to_string(),
+    ];
+    let server = Server::spawn(&args, &data, false, true);
+    let apps = listener_address(&server, "apps");
+    let firewalls = listener_address(&server, "firewalls");
+    let unnamed = listener_address(&server, "syslog-tcp");
+    assert_ne!(apps, unnamed, "the unnamed listener is a separate socket");
+
+    // An application's JSON lines forwarded with an RFC 5424 header, and a stray sshd line.
+    let json_frame = r#"<14>1 2026-12-07T06:10:00Z app-01 billing 42 - - {"user": {"name": "ann"}, "event": {"action": "refund"}}"#;
+    let sshd = "<38>Dec  7 06:10:01 app-01 sshd[7]: Failed password for root from 203.0.113.9 port 22 ssh2";
+    send_tcp(apps, &format!("{json_frame}\n{sshd}\n"));
+    // The same JSON frame on the unnamed (auto) listener.
+    send_tcp(unnamed, &format!("{json_frame}\n"));
+    // CEF over syslog to the firewall listener, and a line that is not CEF.
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let cef = "<134>Dec  7 06:10:02 fw-1 CEF:0|Acme|Edge|1.0|100|Blocked inbound|5|src=192.0.2.10 dst=198.51.100.20 dpt=3389 act=blocked";
+    udp.send_to(cef.as_bytes(), firewalls)
+        .unwrap_or_else(|e| panic!("{e}"));
+    udp.send_to(b"<134>Dec  7 06:10:03 fw-1 kernel: link up", firewalls)
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let hit = server.wait_for("log.source.name:apps AND user.name:ann", 1);
+    let event = &hit["hits"][0];
+    assert_eq!(event["event"]["action"], "refund", "{event}");
+    assert_eq!(
+        event["host"]["name"], "app-01",
+        "header fields kept: {event}"
+    );
+    assert_eq!(event["process"]["name"], "billing", "{event}");
+    assert_eq!(event["@timestamp"], "2026-12-07T06:10:00.000Z", "{event}");
+    assert_eq!(event["event"]["original"], json_frame, "{event}");
+    assert_eq!(event["labels"]["via"], "apps pipeline", "{event}");
+
+    // The sshd line on the JSON source: kept whole, tagged, not parsed as sshd.
+    let bad = server.wait_for("log.source.name:apps AND tags:_parse_failure", 1);
+    let event = &bad["hits"][0];
+    assert_eq!(event["event"]["original"], sshd, "{event}");
+    assert!(
+        event["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("not JSON")),
+        "{event}"
+    );
+    assert!(event["source"]["ip"].is_null(), "{event}");
+
+    // The unnamed TCP listener auto-detects: the JSON body is not taken apart, and the
+    // apps pipeline does not run on it.
+    let auto = server.wait_for("log.source.name:syslog-tcp", 1);
+    let event = &auto["hits"][0];
+    assert!(event["user"].is_null(), "{event}");
+    assert!(event["labels"].is_null(), "{event}");
+
+    let fw = server.wait_for("log.source.name:firewalls AND source.ip:192.0.2.10", 1);
+    let event = &fw["hits"][0];
+    assert_eq!(event["destination"]["port"], 3389, "{event}");
+    assert_eq!(event["host"]["name"], "fw-1", "{event}");
+    let not_cef = server.wait_for("log.source.name:firewalls AND tags:_parse_failure", 1);
+    assert!(
+        not_cef["hits"][0]["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not CEF")),
+        "{not_cef}"
+    );
+    server.stop();
+}
+
+#[test]
+fn a_taken_name_or_an_unknown_parser_stops_startup_naming_the_source() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let config = dir.path().join("vigil.toml");
+    let cases = [
+        (
+            "[[sources.syslog]]\nname = \"edge\"\nprotocol = \"udp\"\nlisten = \"127.0.0.1:0\"\n\
+             [[sources.syslog]]\nname = \"edge\"\nprotocol = \"tcp\"\nlisten = \"127.0.0.1:0\"\n",
+            "[[sources.syslog]] 'edge': the source name is already taken",
+        ),
+        (
+            "[[sources.syslog]]\nname = \"syslog-tcp\"\nprotocol = \"tcp\"\nlisten = \"127.0.0.1:0\"\n",
+            "'syslog-tcp': the source name is already taken",
+        ),
+        (
+            "[[sources.syslog]]\nname = \"edge\"\nprotocol = \"tcp\"\nlisten = \"127.0.0.1:0\"\nparser = \"xml\"\n",
+            "[[sources.syslog]] 'edge': unknown parser \"xml\"",
+        ),
+        (
+            "[[sources.syslog]]\nname = \"edge\"\nprotocol = \"sctp\"\nlisten = \"127.0.0.1:0\"\n",
+            "unknown variant `sctp`",
+        ),
+    ];
+    for (sources, expected) in cases {
+        write(
+            &config,
+            &format!(
+                "data_dir = \"{}\"\nhttp = \"127.0.0.1:0\"\nsyslog_udp = \"off\"\nsyslog_tcp = \"off\"\n{sources}",
+                data.display()
+            ),
+        );
+        let out = vigil(&["serve", "--config", &config.display().to_string()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{err}");
+        assert!(err.contains(expected), "expected {expected:?} in: {err}");
+    }
+}
