@@ -81,6 +81,17 @@ impl Actor {
         }
     }
 
+    /// The operating-system account this process runs as, as a user named
+    /// `<via>:<account>` (`cli:alice` for an offline command, `os:vigil` for the account
+    /// that started the server). The account is the process's real uid looked up in
+    /// `/etc/passwd` (not `$USER`, which the caller sets), else `uid:<n>`; without `/proc`
+    /// (not Linux) `$USER` / `$LOGNAME`.
+    pub fn local_account(via: &str) -> Self {
+        Actor::User {
+            name: format!("{via}:{}", local_account_name()),
+        }
+    }
+
     /// The user name to report (`user.name`), if any.
     pub fn user_name(&self) -> Option<&str> {
         match self {
@@ -89,6 +100,33 @@ impl Actor {
             Actor::Anonymous => None,
         }
     }
+}
+
+/// The name of the account this process runs as (see [`Actor::local_account`]).
+pub fn local_account_name() -> String {
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|ids| ids.split_whitespace().next().map(str::to_string))
+        });
+    let Some(uid) = uid else {
+        return std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+    };
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .find_map(|line| {
+            let mut fields = line.split(':');
+            let name = fields.next()?;
+            let _password = fields.next()?;
+            (fields.next()? == uid).then(|| name.to_string())
+        })
+        .unwrap_or_else(|| format!("uid:{uid}"))
 }
 
 impl fmt::Display for Actor {

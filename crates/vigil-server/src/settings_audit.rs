@@ -6,7 +6,8 @@
 //! its old and new value, so an administrator cannot quietly weaken the configuration (turn
 //! off authentication, drop a rule directory, widen a listener) between two restarts. The
 //! first start records the full settings. Values under secret-looking keys are redacted by
-//! the audit record itself.
+//! the audit record itself. The actor is the operating-system account that started the
+//! server (`os:<account>`): the configuration file has no author Vigil could prove.
 
 use anyhow::{Context, Result};
 use serde_json::{json, Map, Value};
@@ -106,7 +107,7 @@ pub async fn record_settings_changes(
     };
     let record = AuditRecord::new(
         chrono::Utc::now(),
-        Actor::Anonymous,
+        Actor::local_account("os"),
         AuditAction::SettingsChange,
         Outcome::Success,
     )

@@ -142,12 +142,7 @@ async fn open_store(data_dir: &Path) -> Result<(sqlx::SqlitePool, AuthStore)> {
 }
 
 fn cli_actor() -> Actor {
-    let os_user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    Actor::User {
-        name: format!("cli:{os_user}"),
-    }
+    Actor::local_account("cli")
 }
 
 /// Audits an offline command: outbox, then straight into the audit journal if no server

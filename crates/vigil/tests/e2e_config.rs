@@ -145,6 +145,14 @@ fn settings_changed_between_starts_are_in_the_audit_trail() {
         "{change}"
     );
     assert_eq!(change["target"], config.display().to_string());
+    // Who: the OS account that started the server (this test's), never anonymous.
+    let account = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    assert_eq!(change["actor"]["kind"], "user", "{change}");
+    assert_eq!(change["actor"]["name"], format!("os:{account}"), "{change}");
     assert!(server
         .log
         .lock()
