@@ -31,6 +31,9 @@ pub struct SyslogSettings {
     pub name: Option<String>,
     /// The format of the messages after the syslog header ([`vigil_parse::parse_syslog_as`]).
     pub parser: Parser,
+    /// Join consecutive frames carrying the records of one Linux audit event (same
+    /// `audit(time:serial)`) into one event (stream listeners: TCP and TLS).
+    pub join_audit: bool,
 }
 
 impl SyslogSettings {
@@ -49,6 +52,7 @@ impl Default for SyslogSettings {
             max_connections: 1024,
             name: None,
             parser: Parser::Auto,
+            join_audit: false,
         }
     }
 }
@@ -94,6 +98,10 @@ pub struct SyslogSourceConfig {
     /// `auditd`, `windows-xml`, `raw`; default `auto`: routed by program and content).
     #[serde(default)]
     pub parser: Option<String>,
+    /// `"auditd"`: join the consecutive frames of one Linux audit event (audisp-syslog
+    /// forwards one record per message) into one event. TCP and TLS only.
+    #[serde(default)]
+    pub join: Option<String>,
 }
 
 /// Tag added to an event whose frame was cut at the frame limit.
@@ -112,7 +120,19 @@ pub(crate) fn parse_frame(
     parser: Parser,
     metrics: &IngestMetrics,
 ) -> Event {
-    let mut event = parse_syslog_as(bytes, ctx, parser);
+    let event = parse_syslog_as(bytes, ctx, parser);
+    complete(event, truncated, ctx, conn, metrics)
+}
+
+/// What every parsed frame (or joined group of frames) gets: the connection's fields, the
+/// truncation tag, the metrics, and [`finalize`].
+fn complete(
+    mut event: Event,
+    truncated: bool,
+    ctx: &ParseContext,
+    conn: &StreamContext<'_>,
+    metrics: &IngestMetrics,
+) -> Event {
     let (source, fields) = (conn.source, conn.fields);
     for (path, value) in fields {
         if value.is_null() {
@@ -298,32 +318,61 @@ pub(crate) async fn serve_stream<S: AsyncRead + Unpin>(
     let source = conn.source;
     let mut framer = SyslogFramer::new(settings.max_frame);
     let mut buf = vec![0u8; 256 * 1024];
+    let mut audit = settings.join_audit.then(AuditJoin::default);
     loop {
-        let n = match conn.idle_timeout {
+        // An audit event whose end has not arrived waits at most AUDIT_GROUP_WAIT.
+        let waiting = audit.as_ref().is_some_and(|a| !a.frames.is_empty());
+        let wait = match (conn.idle_timeout, waiting) {
+            (Some(idle), true) => Some(idle.min(AUDIT_GROUP_WAIT)),
+            (None, true) => Some(AUDIT_GROUP_WAIT),
+            (idle, false) => idle,
+        };
+        let mut flush_only = false;
+        let n = match wait {
             None => stream.read(&mut buf).await?,
             Some(limit) => match tokio::time::timeout(limit, stream.read(&mut buf)).await {
                 Ok(read) => read?,
+                Err(_) if waiting && Some(limit) != conn.idle_timeout => {
+                    flush_only = true;
+                    0
+                }
                 Err(_) => {
                     tracing::debug!(peer = ?source.address, input = %source.name, "closing an idle syslog connection");
                     0
                 }
             },
         };
-        let frames = if n == 0 {
+        let frames = if flush_only {
+            Vec::new()
+        } else if n == 0 {
             framer.finish().into_iter().collect()
         } else {
             framer.push(&buf[..n])
         };
-        if !frames.is_empty() {
-            let ctx = ParseContext {
-                received: Utc::now(),
-                default_offset: settings.default_offset,
-            };
-            let started = std::time::Instant::now();
-            let events: Vec<Event> = frames
+        let ctx = ParseContext {
+            received: Utc::now(),
+            default_offset: settings.default_offset,
+        };
+        let started = std::time::Instant::now();
+        let mut events: Vec<Event> = match &mut audit {
+            None => frames
                 .iter()
                 .map(|f| parse_frame(&f.bytes, f.truncated, &ctx, conn, settings.parser, metrics))
-                .collect();
+                .collect(),
+            Some(join) => {
+                let mut events = Vec::with_capacity(frames.len());
+                for frame in frames {
+                    join.push(frame, &ctx, conn, settings.parser, metrics, &mut events);
+                }
+                events
+            }
+        };
+        if flush_only || n == 0 {
+            if let Some(join) = &mut audit {
+                join.flush(&ctx, conn, metrics, &mut events);
+            }
+        }
+        if !events.is_empty() {
             // Building a batch serialises each event to its canonical bytes: part of the parse cost.
             let batches: Vec<Batch> = chunk_events(events)
                 .into_iter()
@@ -338,9 +387,78 @@ pub(crate) async fn serve_stream<S: AsyncRead + Unpin>(
                 IngestMetrics::add(&metrics.events_received, count);
             }
         }
-        if n == 0 {
+        if n == 0 && !flush_only {
             return Ok(());
         }
+    }
+}
+
+/// How long the records of an audit event wait for the next one (or `EOE`) before they are
+/// emitted as they are.
+const AUDIT_GROUP_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+/// Most records joined into one audit event; a longer run is emitted in parts.
+const AUDIT_GROUP_MAX: usize = 256;
+
+/// The audit event being assembled on one stream connection ([`SyslogSettings::join_audit`]).
+#[derive(Default)]
+struct AuditJoin {
+    stamp: Vec<u8>,
+    frames: Vec<Vec<u8>>,
+    truncated: bool,
+}
+
+impl AuditJoin {
+    /// Takes one frame: a record of the pending event joins it; any other frame closes the
+    /// pending event first (a record starts the next one, anything else is parsed alone).
+    fn push(
+        &mut self,
+        frame: crate::framing::Frame,
+        ctx: &ParseContext,
+        conn: &StreamContext<'_>,
+        parser: Parser,
+        metrics: &IngestMetrics,
+        out: &mut Vec<Event>,
+    ) {
+        let Some((stamp, end)) = vigil_parse::syslog_audit_record(&frame.bytes, ctx) else {
+            self.flush(ctx, conn, metrics, out);
+            out.push(parse_frame(
+                &frame.bytes,
+                frame.truncated,
+                ctx,
+                conn,
+                parser,
+                metrics,
+            ));
+            return;
+        };
+        if stamp != self.stamp.as_slice() || self.frames.len() >= AUDIT_GROUP_MAX {
+            self.flush(ctx, conn, metrics, out);
+            self.stamp = stamp.to_vec();
+        }
+        self.truncated |= frame.truncated;
+        self.frames.push(frame.bytes);
+        if end {
+            self.flush(ctx, conn, metrics, out);
+        }
+    }
+
+    /// Emits the pending event, if any.
+    fn flush(
+        &mut self,
+        ctx: &ParseContext,
+        conn: &StreamContext<'_>,
+        metrics: &IngestMetrics,
+        out: &mut Vec<Event>,
+    ) {
+        if self.frames.is_empty() {
+            return;
+        }
+        let frames: Vec<&[u8]> = self.frames.iter().map(Vec::as_slice).collect();
+        let event = vigil_parse::parse_syslog_audit_group(&frames, ctx);
+        out.push(complete(event, self.truncated, ctx, conn, metrics));
+        self.frames.clear();
+        self.stamp.clear();
+        self.truncated = false;
     }
 }
 

@@ -79,7 +79,10 @@ use vigil_core::{Event, TAG_PARSE_FAILURE};
 
 pub use auditd::join_audit_records;
 pub use error::{CefError, JsonError, LeefError, SyslogError};
-pub use pinned::{parse_line_as, parse_syslog_as, Parser, UnknownParser};
+pub use pinned::{
+    parse_line_as, parse_syslog_as, parse_syslog_audit_group, syslog_audit_record, Parser,
+    UnknownParser,
+};
 
 /// What a parser needs to know about the message beyond its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

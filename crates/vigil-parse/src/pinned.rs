@@ -129,6 +129,62 @@ pub fn parse_syslog_as(frame: &[u8], ctx: &ParseContext, parser: Parser) -> Even
     }
 }
 
+/// A syslog frame carrying one Linux audit record (audisp-syslog and the like forward one
+/// record per message; a bare record without a header counts too): its `time:serial`
+/// stamp, which the records of one kernel event share, and whether it is the
+/// end-of-event record (`type=EOE`). `None` for any other frame.
+pub fn syslog_audit_record<'a>(frame: &'a [u8], ctx: &ParseContext) -> Option<(&'a [u8], bool)> {
+    let text = std::str::from_utf8(crate::trim_line_end(frame)).ok()?;
+    let message = crate::syslog::message_of(text, ctx).unwrap_or(text);
+    let stamp = auditd::record_stamp(message.as_bytes())?;
+    Some((stamp, auditd::is_end_of_event(message.as_bytes())))
+}
+
+/// The syslog frames of one audit event (consecutive frames with the same
+/// [`syslog_audit_record`] stamp) as one event: the first frame's syslog header, the
+/// records joined as [`auditd::parse_joined`] does, `event.original` the frames one per
+/// line.
+pub fn parse_syslog_audit_group(frames: &[&[u8]], ctx: &ParseContext) -> Event {
+    let mut lossy = false;
+    let texts: Vec<std::borrow::Cow<'_, str>> = frames
+        .iter()
+        .map(|frame| {
+            let text = String::from_utf8_lossy(crate::trim_line_end(frame));
+            lossy |= matches!(text, std::borrow::Cow::Owned(_));
+            text
+        })
+        .collect();
+    let original = texts.join("\n");
+    let mut header = None;
+    let mut messages = Vec::with_capacity(texts.len());
+    for (i, text) in texts.iter().enumerate() {
+        if i == 0 {
+            if let Ok((first, message)) = crate::syslog::parse_header_only(text, ctx) {
+                header = Some(first);
+                messages.push(message);
+                continue;
+            }
+        }
+        messages.push(crate::syslog::message_of(text, ctx).unwrap_or(text));
+    }
+    let records = messages.join("\n");
+    let mut event = auditd::parse_joined(&records).unwrap_or_else(|| {
+        raw_event(
+            &records,
+            "not an audit record: no `type=… msg=audit(…)` header",
+        )
+    });
+    if let Some(header) = &header {
+        add_header(&mut event, header, &original);
+    } else {
+        event.set("event.original", original.as_str());
+    }
+    if lossy {
+        crate::add_failure(&mut event, "invalid UTF-8");
+    }
+    event
+}
+
 /// Completes a message's event with its syslog header's fields, where the message did not
 /// set them, and makes the whole frame its `event.original`.
 fn add_header(event: &mut Event, header: &Event, frame: &str) {
@@ -319,5 +375,49 @@ mod tests {
         let raw = parse_syslog_as(frame.as_bytes(), &ctx(), Parser::Raw);
         assert_eq!(raw.get_str("message"), Some(frame));
         assert!(raw.get("host.name").is_none());
+    }
+
+    #[test]
+    fn audit_records_forwarded_over_syslog_join_into_one_event() {
+        let frames: [&[u8]; 4] = [
+            b"<14>Dec  7 06:10:00 web-01 audisp-syslog: type=SYSCALL msg=audit(1733560001.250:4411): arch=c000003e syscall=59 success=yes exit=0 ppid=900 pid=901 auid=1000 uid=1000 comm=\"arecord\" exe=\"/usr/bin/arecord\" key=\"audio\"",
+            b"<14>Dec  7 06:10:00 web-01 audisp-syslog: type=EXECVE msg=audit(1733560001.250:4411): argc=2 a0=\"arecord\" a1=\"-vv\"",
+            b"<14>Dec  7 06:10:00 web-01 audisp-syslog: type=PROCTITLE msg=audit(1733560001.250:4411): proctitle=617265636F7264002D7676",
+            b"<14>Dec  7 06:10:00 web-01 audisp-syslog: type=EOE msg=audit(1733560001.250:4411): ",
+        ];
+        let stamps: Vec<_> = frames
+            .iter()
+            .map(|f| syslog_audit_record(f, &ctx()))
+            .collect();
+        assert!(stamps
+            .iter()
+            .all(|s| s.map(|(stamp, _)| stamp) == Some(&b"1733560001.250:4411"[..])));
+        assert_eq!(stamps[3].map(|(_, end)| end), Some(true));
+        assert_eq!(stamps[0].map(|(_, end)| end), Some(false));
+        assert!(syslog_audit_record(
+            b"<14>Dec  7 06:10:00 web-01 sshd[1]: audit(1.2:3) quoted",
+            &ctx()
+        )
+        .is_none());
+        assert!(syslog_audit_record(b"type=EOE msg=audit(1.2:3): ", &ctx()).is_some());
+
+        let event = parse_syslog_audit_group(&frames, &ctx());
+        assert!(!event.has_tag(TAG_PARSE_FAILURE), "{event:?}");
+        assert_eq!(event.get_str("host.name"), Some("web-01"));
+        assert_eq!(
+            event.get_str("process.executable"),
+            Some("/usr/bin/arecord")
+        );
+        assert_eq!(event.get_str("process.title"), Some("arecord -vv"));
+        assert_eq!(
+            event
+                .get("auditd.records")
+                .and_then(|r| r.as_array())
+                .map(Vec::len),
+            Some(3)
+        );
+        let original = event.get_str("event.original").unwrap_or_default();
+        assert_eq!(original.lines().count(), 4);
+        assert!(original.starts_with("<14>Dec  7 06:10:00 web-01 audisp-syslog: type=SYSCALL"));
     }
 }

@@ -50,6 +50,8 @@ pub struct SyslogListener {
     pub name: Option<String>,
     /// The format after the syslog header.
     pub parser: vigil_parse::Parser,
+    /// Join the frames of one Linux audit event (`join = "auditd"`).
+    pub join_audit: bool,
 }
 
 /// The server's settings.
@@ -408,6 +410,7 @@ impl Config {
                 addr,
                 name: None,
                 parser: vigil_parse::Parser::Auto,
+                join_audit: false,
             })
         })
         .collect();
@@ -432,11 +435,29 @@ impl Config {
                 Some(name) => name.parse().map_err(|e| format!("{at}: {e}"))?,
                 None => vigil_parse::Parser::Auto,
             };
+            let join_audit = match source.join.as_deref() {
+                None => false,
+                Some("auditd") => match source.protocol {
+                    SyslogProtocol::Tcp | SyslogProtocol::Tls => true,
+                    other => {
+                        return Err(format!(
+                            "{at}: join = \"auditd\" needs a stream listener (protocol tcp or tls), not {}",
+                            other.default_name().trim_start_matches("syslog-")
+                        ))
+                    }
+                },
+                Some(other) => {
+                    return Err(format!(
+                        "{at}: unknown join {other:?}: the only one is \"auditd\""
+                    ))
+                }
+            };
             listeners.push(SyslogListener {
                 protocol: source.protocol,
                 addr: source.listen,
                 name: Some(source.name.clone()),
                 parser,
+                join_audit,
             });
         }
         Ok(listeners)

@@ -48,6 +48,7 @@ pub async fn start(
         let settings = SyslogSettings {
             name: listener.name.clone(),
             parser: listener.parser,
+            join_audit: listener.join_audit,
             ..syslog.clone()
         };
         let name = settings

@@ -1,5 +1,6 @@
 //! Named syslog listeners (`[[sources.syslog]]`): each has its own name (`log.source.name`,
-//! what `[[pipelines]] sources` selects), transport and pinned parser; the unnamed
+//! what `[[pipelines]] sources` selects), transport, pinned parser and optional audit-record
+//! joining (`join = "auditd"`); the unnamed
 //! `syslog_tcp` listener beside them keeps auto-detection. A name used twice or an unknown
 //! parser stops `vigil serve` with the source named.
 
@@ -59,6 +60,12 @@ name = "firewalls"
 protocol = "udp"
 listen = "127.0.0.1:0"
 parser = "cef"
+
+[[sources.syslog]]
+name = "audit"
+protocol = "tcp"
+listen = "127.0.0.1:0"
+join = "auditd"
 
 [[pipelines]]
 name = "mark-apps"
@@ -135,6 +142,48 @@ source = '.labels.via = "apps pipeline"'
             .is_some_and(|m| m.contains("not CEF")),
         "{not_cef}"
     );
+
+    // audisp-syslog forwards one audit record per message: the records of one kernel
+    // event become one event, closed by EOE, or by a record of the next event, or after a
+    // second with nothing more.
+    let audit = listener_address(&server, "audit");
+    let head = "<14>Dec  7 06:20:00 web-02 audisp-syslog:";
+    // The connection stays open: the last event must come out without it closing.
+    let mut sender = TcpStream::connect(audit).unwrap_or_else(|e| panic!("{e}"));
+    sender
+        .write_all(
+        format!(
+            "{head} type=SYSCALL msg=audit(1733560001.250:4411): arch=c000003e syscall=59 success=yes exit=0 ppid=900 pid=901 auid=1000 uid=1000 comm=\"arecord\" exe=\"/usr/bin/arecord\" key=\"audio\"\n\
+             {head} type=EXECVE msg=audit(1733560001.250:4411): argc=2 a0=\"arecord\" a1=\"-vv\"\n\
+             {head} type=PROCTITLE msg=audit(1733560001.250:4411): proctitle=617265636F7264002D7676\n\
+             {head} type=EOE msg=audit(1733560001.250:4411): \n\
+             <38>Dec  7 06:20:01 web-02 sshd[7]: Accepted publickey for deploy from 192.0.2.44 port 50022 ssh2\n\
+             {head} type=USER_LOGIN msg=audit(1733560002.100:4412): pid=1 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=? addr=203.0.113.9 terminal=sshd res=failed'\n"
+        )
+        .as_bytes(),
+    )
+        .unwrap_or_else(|e| panic!("{e}"));
+    sender.flush().unwrap_or_else(|e| panic!("{e}"));
+    let joined = server.wait_for("log.source.name:audit AND auditd.sequence:4411", 1);
+    assert_eq!(joined["total"], 1, "one event for four records: {joined}");
+    let event = &joined["hits"][0];
+    assert_eq!(
+        event["process"]["executable"], "/usr/bin/arecord",
+        "{event}"
+    );
+    assert_eq!(event["process"]["title"], "arecord -vv", "{event}");
+    assert_eq!(event["host"]["name"], "web-02", "{event}");
+    assert_eq!(
+        event["auditd"]["records"].as_array().map(Vec::len),
+        Some(3),
+        "{event}"
+    );
+    // The last record had no EOE and nothing followed it: emitted after the wait.
+    let last = server.wait_for("log.source.name:audit AND auditd.sequence:4412", 1);
+    assert_eq!(last["hits"][0]["event"]["outcome"], "failure", "{last}");
+    let all = server.wait_for("log.source.name:audit", 3);
+    assert_eq!(all["total"], 3, "two audit events and the sshd line: {all}");
+    drop(sender);
     server.stop();
 }
 
@@ -160,6 +209,14 @@ fn a_taken_name_or_an_unknown_parser_stops_startup_naming_the_source() {
         (
             "[[sources.syslog]]\nname = \"edge\"\nprotocol = \"sctp\"\nlisten = \"127.0.0.1:0\"\n",
             "unknown variant `sctp`",
+        ),
+        (
+            "[[sources.syslog]]\nname = \"edge\"\nprotocol = \"udp\"\nlisten = \"127.0.0.1:0\"\njoin = \"auditd\"\n",
+            "[[sources.syslog]] 'edge': join = \"auditd\" needs a stream listener (protocol tcp or tls), not udp",
+        ),
+        (
+            "[[sources.syslog]]\nname = \"edge\"\nprotocol = \"tcp\"\nlisten = \"127.0.0.1:0\"\njoin = \"multiline\"\n",
+            "[[sources.syslog]] 'edge': unknown join \"multiline\"",
         ),
     ];
     for (sources, expected) in cases {

@@ -96,6 +96,12 @@ pub(crate) fn parse_header_only<'a>(
     Ok((build(text, header), message))
 }
 
+/// The message of a syslog record (what follows its header), or `None` when `text` has no
+/// syslog header.
+pub(crate) fn message_of<'a>(text: &'a str, ctx: &ParseContext) -> Option<&'a str> {
+    parse_header(text, ctx).ok().map(|header| header.message)
+}
+
 fn parse_header<'a>(text: &'a str, ctx: &ParseContext) -> Result<Header<'a>, SyslogError> {
     if text.trim().is_empty() {
         return Err(SyslogError::Empty);
