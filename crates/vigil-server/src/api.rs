@@ -503,6 +503,7 @@ async fn health(State(state): State<Arc<AppState>>, caller: crate::auth::Caller)
         "detection": state.detection.as_ref().map(|d| {
             let processed = d.processed_upto.load(Ordering::Relaxed);
             let latency = d.latency_percentiles();
+            let from_ack = d.ack_latency_percentiles();
             json!({
                 "processed": processed,
                 "lag": journal.saturating_sub(processed),
@@ -513,6 +514,7 @@ async fn health(State(state): State<Arc<AppState>>, caller: crate::auth::Caller)
                 "late_events": d.late_events.load(Ordering::Relaxed),
                 "correlation_groups": d.correlation_groups.load(Ordering::Relaxed),
                 "alert_latency_ms": latency.map(|(p50, p99)| json!({"p50": p50, "p99": p99})),
+                "alert_latency_from_ack_ms": from_ack.map(|(p50, p99)| json!({"p50": p50, "p99": p99})),
             })
         }),
     }))
@@ -524,7 +526,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let (rss, peak) = memory_usage();
     let relaxed = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     // (name, help, value); names ending in _total are counters, the rest gauges.
-    let series: [(&str, &str, u64); 18] = [
+    let series: [(&str, &str, u64); 19] = [
         (
             "vigil_parse_nanoseconds_total",
             "Nanoseconds spent parsing, normalising and serialising syslog events.",
@@ -605,6 +607,11 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             "Nanoseconds spent indexing and committing.",
             relaxed(&p.index_nanos),
         ),
+        (
+            "vigil_ingest_detection_wait_nanoseconds_total",
+            "Nanoseconds the journal writer waited for detection to catch up ([detect] max_lag).",
+            relaxed(&p.detection_wait_nanos),
+        ),
         ("vigil_process_resident_bytes", "Resident memory.", rss),
         (
             "vigil_process_resident_peak_bytes",
@@ -637,6 +644,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     ));
     if let Some(d) = &state.detection {
         let (p50, p99) = d.latency_percentiles().unwrap_or((0, 0));
+        let (ack_p50, ack_p99) = d.ack_latency_percentiles().unwrap_or((0, 0));
         series.extend([
             (
                 "vigil_detect_processed_records",
@@ -687,6 +695,16 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
                 "vigil_alert_latency_p99_milliseconds",
                 "Event ingested to alert stored, 99th percentile of recent alerts.",
                 p99,
+            ),
+            (
+                "vigil_alert_latency_from_ack_p50_milliseconds",
+                "Event acknowledged (journal append) to alert stored, median of recent alerts.",
+                ack_p50,
+            ),
+            (
+                "vigil_alert_latency_from_ack_p99_milliseconds",
+                "Event acknowledged (journal append) to alert stored, 99th percentile of recent alerts.",
+                ack_p99,
             ),
         ]);
     }

@@ -208,6 +208,10 @@ pub struct DetectSettings {
     /// rsigma's cross-rule Aho-Corasick prefilter (off: measured slower on SigmaHQ; try it
     /// with very large literal-heavy packs such as IOC lists).
     pub cross_rule_prefilter: bool,
+    /// Journal records detection may lag behind before ingestion waits for it (up to 2 s per
+    /// journal frame), so that under overload senders slow down instead of alerts falling
+    /// behind; 0: ingestion never waits for detection.
+    pub max_lag: u64,
 }
 
 impl Default for DetectSettings {
@@ -223,6 +227,7 @@ impl Default for DetectSettings {
             max_correlation_events: vigil_detect::DetectConfig::default().max_correlation_events,
             max_correlation_groups: vigil_detect::DetectConfig::default().max_state_entries,
             cross_rule_prefilter: vigil_detect::DetectConfig::default().cross_rule_prefilter,
+            max_lag: 8_192,
         }
     }
 }

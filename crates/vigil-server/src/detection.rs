@@ -67,25 +67,49 @@ pub struct DetectionShared {
     pub alerts_duplicate: AtomicU64,
     pub store_errors: AtomicU64,
     pub correlation_groups: AtomicU64,
-    /// Milliseconds from an event's ingestion to its alert being stored.
+    /// Milliseconds from an event's ingestion (receipt) to its alert being stored.
     pub latencies_ms: Mutex<VecDeque<u64>>,
+    /// Milliseconds from an event's acknowledgement (journal append) to its alert being
+    /// stored.
+    pub ack_latencies_ms: Mutex<VecDeque<u64>>,
+    /// When journal records were acknowledged (set by the server once the pipeline runs).
+    pub ack_clock: std::sync::OnceLock<Arc<crate::pipeline::AckClock>>,
     /// A detector built by a reload request, for the thread to swap in.
     pending: Mutex<Option<(Detector, RulesView)>>,
     stop: AtomicBool,
 }
 
 impl DetectionShared {
-    /// p50 and p99 of recent alert latencies, in milliseconds.
+    /// p50 and p99 of recent alert latencies from ingestion, in milliseconds.
     pub fn latency_percentiles(&self) -> Option<(u64, u64)> {
-        let samples = self.latencies_ms.lock();
-        if samples.is_empty() {
-            return None;
-        }
-        let mut sorted: Vec<u64> = samples.iter().copied().collect();
-        sorted.sort_unstable();
-        let at = |p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
-        Some((at(0.50), at(0.99)))
+        percentiles(&self.latencies_ms.lock())
     }
+
+    /// p50 and p99 of recent alert latencies from acknowledgement, in milliseconds.
+    pub fn ack_latency_percentiles(&self) -> Option<(u64, u64)> {
+        percentiles(&self.ack_latencies_ms.lock())
+    }
+}
+
+/// p50 and p99 of `samples`.
+fn percentiles(samples: &VecDeque<u64>) -> Option<(u64, u64)> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut sorted: Vec<u64> = samples.iter().copied().collect();
+    sorted.sort_unstable();
+    let at = |p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
+    Some((at(0.50), at(0.99)))
+}
+
+/// Adds a latency sample, keeping the newest [`LATENCY_SAMPLES`].
+fn add_sample(samples: &Mutex<VecDeque<u64>>, since: DateTime<Utc>) {
+    let ms = (Utc::now() - since).num_milliseconds().max(0) as u64;
+    let mut samples = samples.lock();
+    if samples.len() >= LATENCY_SAMPLES {
+        samples.pop_front();
+    }
+    samples.push_back(ms);
 }
 
 /// Settings resolved from `[detect]`.
@@ -611,6 +635,7 @@ impl Worker {
     fn process(&mut self, upto: u64) -> bool {
         let end = upto.min(self.offset + BATCH);
         let mut events = Vec::with_capacity((end - self.offset) as usize);
+        let mut seqs = Vec::with_capacity(events.capacity());
         let mut next = self.offset;
         for item in self.reader.scan(self.offset) {
             if next >= end {
@@ -619,7 +644,10 @@ impl Worker {
             match item {
                 Ok((seq, bytes)) => {
                     match Event::from_canonical_bytes(&bytes) {
-                        Ok(event) => events.push(event),
+                        Ok(event) => {
+                            events.push(event);
+                            seqs.push(seq);
+                        }
                         Err(e) => {
                             tracing::error!(seq, error = %e, "journal record is not an event; skipped by detection")
                         }
@@ -639,21 +667,27 @@ impl Worker {
             self.track_sources(&events);
         }
         let findings = self.detector.process_batch(&events);
-        let mut alerts: Vec<(NewAlert, Option<DateTime<Utc>>)> = Vec::with_capacity(findings.len());
+        let ack_clock = self.shared.ack_clock.get();
+        // Each alert with when its event was received and acknowledged (for the latencies).
+        type Timed = (NewAlert, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+        let mut alerts: Vec<Timed> = Vec::with_capacity(findings.len());
         for finding in &findings {
             let event = &events[finding.event_index];
             let ingested = event
                 .get_str("event.ingested")
                 .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
                 .map(|t| t.with_timezone(&Utc));
-            alerts.push((alert_from_finding(finding, event), ingested));
+            let acked = ack_clock
+                .zip(seqs.get(finding.event_index))
+                .and_then(|(clock, seq)| clock.acked_at(*seq));
+            alerts.push((alert_from_finding(finding, event), ingested, acked));
         }
         if !alerts.is_empty() {
             let store = self.store.clone();
             let suppression = self.settings.suppression;
             let shared = self.shared.clone();
             let written = self.runtime.block_on(async move {
-                for (alert, ingested) in alerts {
+                for (alert, ingested, acked) in alerts {
                     // Retry a failing store (busy, disk full) rather than lose the alert:
                     // the offset does not move until every alert of the batch is stored.
                     let mut attempts = 0;
@@ -667,12 +701,10 @@ impl Worker {
                                 };
                                 counter.fetch_add(1, Ordering::Relaxed);
                                 if let Some(ingested) = ingested {
-                                    let ms = (Utc::now() - ingested).num_milliseconds().max(0) as u64;
-                                    let mut samples = shared.latencies_ms.lock();
-                                    if samples.len() >= LATENCY_SAMPLES {
-                                        samples.pop_front();
-                                    }
-                                    samples.push_back(ms);
+                                    add_sample(&shared.latencies_ms, ingested);
+                                }
+                                if let Some(acked) = acked {
+                                    add_sample(&shared.ack_latencies_ms, acked);
                                 }
                                 break;
                             }

@@ -161,6 +161,21 @@ pub async fn serve(config: Config) -> Result<()> {
             pipeline.sink(),
         )
         .map_err(anyhow::Error::msg)?;
+        let _already = service
+            .shared
+            .ack_clock
+            .set(pipeline.state.ack_clock.clone());
+        if config.detect.max_lag > 0 {
+            let shared = service.shared.clone();
+            let _already = pipeline.state.detection_pace.set(pipeline::DetectionPace {
+                evaluated_upto: Box::new(move || {
+                    shared
+                        .processed_upto
+                        .load(std::sync::atomic::Ordering::Relaxed)
+                }),
+                max_lag: config.detect.max_lag,
+            });
+        }
         Some((service, store))
     } else {
         None

@@ -38,6 +38,11 @@ const CATCH_UP_CHUNK: u64 = 50_000;
 const INDEX_QUEUE: usize = 2;
 /// How long the journal writer waits for a lagging indexer before leaving it to catch up from the journal.
 const INDEX_WAIT: Duration = Duration::from_secs(2);
+/// Longest the journal writer waits for lagging detection after one frame.
+const DETECT_WAIT: Duration = Duration::from_secs(2);
+/// Detection that has not advanced for this long counts as stalled (a rule reload, a pathological
+/// rule): nobody waits for it. Longer than one detection batch takes under load.
+const DETECT_STALLED: Duration = Duration::from_secs(5);
 
 /// Live figures about the pipeline, read by the health endpoint and metrics.
 #[derive(Debug, Default)]
@@ -60,6 +65,66 @@ pub struct PipelineState {
     pub shutting_down: AtomicBool,
     /// The user-defined pipelines, when configured (their counters feed /metrics).
     pub remap: Option<Arc<vigil_remap::Pipelines>>,
+    /// Detection, which ingestion waits for when it falls too far behind (set once
+    /// detection has started; see [`DetectionPace`]).
+    pub detection_pace: std::sync::OnceLock<DetectionPace>,
+    /// Nanoseconds the journal writer spent waiting for detection to catch up.
+    pub detection_wait_nanos: AtomicU64,
+    /// When recent journal frames were acknowledged (for alert latency from the ack).
+    pub ack_clock: Arc<AckClock>,
+}
+
+/// When the recent journal frames were appended, which is when their events were
+/// acknowledged: detection uses it to time an alert from its event's acknowledgement
+/// (`vigil_alert_latency_from_ack_*`). Keeps the last [`AckClock::FRAMES`] frames.
+#[derive(Debug, Default)]
+pub struct AckClock {
+    /// (first record, journal size after the frame, time of the append), oldest first.
+    frames: Mutex<std::collections::VecDeque<(u64, u64, chrono::DateTime<chrono::Utc>)>>,
+}
+
+impl AckClock {
+    /// Frames remembered (minutes of history at the frame rates of a busy server).
+    pub const FRAMES: usize = 8_192;
+
+    /// Notes that records `first..end` were appended (and acknowledged) at `at`.
+    pub fn appended(&self, first: u64, end: u64, at: chrono::DateTime<chrono::Utc>) {
+        let mut frames = self.frames.lock();
+        if frames.len() >= Self::FRAMES {
+            frames.pop_front();
+        }
+        frames.push_back((first, end, at));
+    }
+
+    /// When the record `seq` was acknowledged; `None` when its frame is no longer (or was
+    /// never, being from before this start) remembered.
+    pub fn acked_at(&self, seq: u64) -> Option<chrono::DateTime<chrono::Utc>> {
+        let frames = self.frames.lock();
+        let at = frames.partition_point(|(_, end, _)| *end <= seq);
+        let (first, _, time) = *frames.get(at)?;
+        (first <= seq).then_some(time)
+    }
+}
+
+/// Detection as a follower of the journal that sets the pace of ingestion: after each
+/// journal frame the writer waits (up to [`DETECT_WAIT`]) while detection is more than
+/// `max_lag` records behind, so under overload senders are slowed (TCP backpressure, HTTP
+/// 429) instead of alerts falling minutes behind their events. Detection that has not
+/// advanced for [`DETECT_STALLED`] (a rule reload, a pathological rule) does not hold
+/// ingestion back.
+pub struct DetectionPace {
+    /// The next journal record detection has not evaluated.
+    pub evaluated_upto: Box<dyn Fn() -> u64 + Send + Sync>,
+    /// Records detection may lag before the writer waits for it.
+    pub max_lag: u64,
+}
+
+impl std::fmt::Debug for DetectionPace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DetectionPace")
+            .field("max_lag", &self.max_lag)
+            .finish_non_exhaustive()
+    }
 }
 
 struct IndexBatch {
@@ -182,6 +247,7 @@ fn writer_loop(
     let mut last_checkpoint = Instant::now();
     let mut pending: Vec<Batch> = Vec::new();
     let mut open = true;
+    let mut detection_progress = (0u64, Instant::now());
     while open || !pending.is_empty() {
         if pending.is_empty() {
             match runtime.block_on(async {
@@ -213,6 +279,9 @@ fn writer_loop(
         }
         if !pending.is_empty() {
             let failed = write_batches(&mut journal, &mut pending, index_tx.as_ref(), state);
+            if !failed && open {
+                let _outcome = wait_for_detection(state, &mut detection_progress);
+            }
             if failed {
                 if !open {
                     // Shutting down with storage unavailable: nothing more can be done.
@@ -318,6 +387,9 @@ fn write_batches(
                 .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
             state.frames_written.fetch_add(1, Ordering::Relaxed);
             state.journal_size.store(journal.len(), Ordering::Relaxed);
+            state
+                .ack_clock
+                .appended(first_seq, journal.len(), chrono::Utc::now());
             if state.storage_error.lock().take().is_some() {
                 tracing::info!("storage available again: ingestion resumed");
             }
@@ -357,6 +429,52 @@ fn write_batches(
             true
         }
     }
+}
+
+/// Waits while detection is more than its `max_lag` behind the journal, at most
+/// [`DETECT_WAIT`], and not at all when it has not advanced for [`DETECT_STALLED`].
+/// `progress` is the last evaluated position seen and when it last moved.
+fn wait_for_detection(state: &PipelineState, progress: &mut (u64, Instant)) -> PaceOutcome {
+    let Some(pace) = state.detection_pace.get() else {
+        return PaceOutcome::NotPaced;
+    };
+    let started = Instant::now();
+    let outcome = loop {
+        let upto = (pace.evaluated_upto)();
+        let now = Instant::now();
+        if upto != progress.0 {
+            *progress = (upto, now);
+        }
+        let journal = state.journal_size.load(Ordering::Relaxed);
+        if journal.saturating_sub(upto) <= pace.max_lag {
+            break PaceOutcome::WithinLag;
+        }
+        if now.duration_since(progress.1) >= DETECT_STALLED {
+            break PaceOutcome::Stalled;
+        }
+        if now.duration_since(started) >= DETECT_WAIT {
+            break PaceOutcome::WaitedLongest;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let waited = started.elapsed().as_nanos() as u64;
+    state
+        .detection_wait_nanos
+        .fetch_add(waited, Ordering::Relaxed);
+    outcome
+}
+
+/// Why the writer went on after [`wait_for_detection`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PaceOutcome {
+    /// No detection to wait for.
+    NotPaced,
+    /// Detection is within its lag.
+    WithinLag,
+    /// Detection has not advanced for [`DETECT_STALLED`].
+    Stalled,
+    /// [`DETECT_WAIT`] passed with detection still behind but advancing.
+    WaitedLongest,
 }
 
 /// Gives appended events to the indexer, waiting up to [`INDEX_WAIT`] when it is behind:
@@ -538,5 +656,100 @@ fn indexer_loop(
             indexer = None;
             std::thread::sleep(Duration::from_millis(500));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paced(journal: u64, evaluated: &Arc<AtomicU64>, max_lag: u64) -> PipelineState {
+        let state = PipelineState::default();
+        state.journal_size.store(journal, Ordering::Relaxed);
+        let evaluated = evaluated.clone();
+        let _ = state.detection_pace.set(DetectionPace {
+            evaluated_upto: Box::new(move || evaluated.load(Ordering::Relaxed)),
+            max_lag,
+        });
+        state
+    }
+
+    #[test]
+    fn the_writer_waits_until_lagging_detection_is_back_within_its_lag() {
+        let evaluated = Arc::new(AtomicU64::new(0));
+        let state = paced(100_000, &evaluated, 1_000);
+        let detector = {
+            let evaluated = evaluated.clone();
+            std::thread::spawn(move || {
+                // Detection advancing in chunks, as the detection thread does.
+                for upto in (0..=100_000).step_by(4_096) {
+                    evaluated.store(upto, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                evaluated.store(100_000, Ordering::Relaxed);
+            })
+        };
+        let mut progress = (0, Instant::now());
+        let outcome = wait_for_detection(&state, &mut progress);
+        let lag = 100_000 - evaluated.load(Ordering::Relaxed);
+        assert_eq!(outcome, PaceOutcome::WithinLag);
+        assert!(
+            lag <= 1_000,
+            "the writer went on with detection {lag} behind"
+        );
+        let _ = detector.join();
+    }
+
+    #[test]
+    fn stalled_or_absent_detection_does_not_hold_ingestion() {
+        // Detection far behind and advancing, but slowly: the writer waits its longest.
+        let evaluated = Arc::new(AtomicU64::new(10));
+        let state = paced(100_000, &evaluated, 1_000);
+        let mut progress = (0, Instant::now());
+        assert_eq!(
+            wait_for_detection(&state, &mut progress),
+            PaceOutcome::WaitedLongest
+        );
+        assert!(state.detection_wait_nanos.load(Ordering::Relaxed) > 0);
+        // Detection that has not moved for DETECT_STALLED (a rule reload): not waited for.
+        let long_ago = Instant::now().checked_sub(DETECT_STALLED).unwrap_or(progress.1);
+        progress = (10, long_ago);
+        assert_eq!(
+            wait_for_detection(&state, &mut progress),
+            PaceOutcome::Stalled
+        );
+        // Detection within its lag: no wait.
+        evaluated.store(99_500, Ordering::Relaxed);
+        assert_eq!(
+            wait_for_detection(&state, &mut progress),
+            PaceOutcome::WithinLag
+        );
+        // Without detection (disabled, or max_lag = 0) there is nothing to wait for.
+        let unpaced = PipelineState::default();
+        unpaced.journal_size.store(100_000, Ordering::Relaxed);
+        assert_eq!(
+            wait_for_detection(&unpaced, &mut progress),
+            PaceOutcome::NotPaced
+        );
+    }
+
+    #[test]
+    fn the_ack_clock_finds_the_frame_of_a_record() {
+        let clock = AckClock::default();
+        let t = |s: i64| chrono::DateTime::from_timestamp(s, 0).unwrap_or_default();
+        clock.appended(100, 150, t(1));
+        clock.appended(150, 400, t(2));
+        clock.appended(400, 401, t(3));
+        assert_eq!(clock.acked_at(99), None, "before this start");
+        assert_eq!(clock.acked_at(100), Some(t(1)));
+        assert_eq!(clock.acked_at(149), Some(t(1)));
+        assert_eq!(clock.acked_at(150), Some(t(2)));
+        assert_eq!(clock.acked_at(400), Some(t(3)));
+        assert_eq!(clock.acked_at(401), None, "not appended yet");
+        for i in 0..AckClock::FRAMES as u64 {
+            clock.appended(401 + i, 402 + i, t(4));
+        }
+        assert_eq!(clock.acked_at(100), None, "forgotten");
+        assert_eq!(clock.acked_at(401), Some(t(4)));
     }
 }

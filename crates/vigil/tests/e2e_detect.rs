@@ -104,6 +104,12 @@ fn ssh_brute_force_raises_one_alert_with_its_evidence() {
     assert!(!list
         .iter()
         .any(|a| a["group_key"].to_string().contains("198.51.100.7")));
+    // Alert latency is reported from receipt and from the journal's acknowledgement (the
+    // latter can be no longer than the former).
+    let latency = &server.health()["detection"];
+    let from_receipt = latency["alert_latency_ms"]["p99"].as_u64();
+    let from_ack = latency["alert_latency_from_ack_ms"]["p99"].as_u64();
+    assert!(from_ack.is_some() && from_ack <= from_receipt, "{latency}");
 
     // The alert with its events.
     // (Events come from the index, which commits about every second.)
