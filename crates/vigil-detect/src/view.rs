@@ -10,7 +10,9 @@
 //! every record joined into it (`auditd.records[]`), so a rule sees all records of the
 //! kernel event (`type: EXECVE` matches a SYSCALL+EXECVE+PATH event).
 //! Keyword search covers every string except `event.original` when the event has a
-//! `message` (the raw text would make a keyword match the syslog header too).
+//! `message` or parsed fields (the raw text would repeat every value, and make a keyword
+//! match the syslog header or a JSON event's key names); a raw event with nothing else is
+//! searched in its `event.original`.
 //! This view must never allocate on a plain field hit; it must never clone the event.
 
 use std::borrow::Cow;
@@ -32,7 +34,7 @@ pub struct SigmaView<'a> {
 impl<'a> SigmaView<'a> {
     /// A view with the given (rule field, event field) aliases.
     pub fn new(event: &'a Event, aliases: &'a [(String, String)]) -> Self {
-        let skip_original = event.as_map().contains_key("message");
+        let skip_original = has_parsed_text(event.as_map());
         Self {
             event,
             aliases,
@@ -48,6 +50,17 @@ impl<'a> SigmaView<'a> {
     fn map(&self) -> &'a Map<String, Value> {
         self.event.as_map()
     }
+}
+
+/// Whether the event carries its text outside `event.original`: a `message`, or fields a
+/// parser took out of it (any top-level key but Vigil's bookkeeping ones). Keyword search then
+/// leaves `event.original` out: it would repeat every value (and match a JSON event's key
+/// names, or a syslog header).
+fn has_parsed_text(map: &Map<String, Value>) -> bool {
+    map.contains_key("message")
+        || map
+            .keys()
+            .any(|k| !matches!(k.as_str(), "event" | "@timestamp" | "tags" | "error" | "log"))
 }
 
 fn value_of<'v>(key: &str, value: &'v Value) -> EventValue<'v> {
@@ -335,6 +348,14 @@ mod tests {
         assert!(!v.any_string_value(&|s| s.contains("<34>")));
         let raw = event(json!({"event": {"original": "only raw text"}}));
         assert!(SigmaView::new(&raw, &[]).any_string_value(&|s| s.contains("raw")));
+        // A JSON event (no message): its fields are searched, not the JSON text they came from.
+        let json_event = event(json!({
+            "Image": "C:\\Windows\\System32\\cmd.exe",
+            "event": {"original": "{\"Image\": \"C:\\\\Windows\\\\System32\\\\cmd.exe\"}"}
+        }));
+        let v = SigmaView::new(&json_event, &[]);
+        assert!(v.any_string_value(&|s| s.ends_with("cmd.exe")));
+        assert!(!v.any_string_value(&|s| s.contains("\"Image\"")), "key names are not text");
     }
 
     #[test]
