@@ -29,6 +29,10 @@ pub struct SigmaView<'a> {
     event: &'a Event,
     aliases: &'a [(String, String)],
     skip_original: bool,
+    /// Every string keyword search looks at, gathered on the first keyword match: a rule's
+    /// keyword list searches them once per keyword, so walking the event's tree each time
+    /// was most of the cost of keyword rules.
+    strings: std::cell::OnceCell<Vec<Cow<'a, str>>>,
 }
 
 impl<'a> SigmaView<'a> {
@@ -39,6 +43,7 @@ impl<'a> SigmaView<'a> {
             event,
             aliases,
             skip_original,
+            strings: std::cell::OnceCell::new(),
         }
     }
 
@@ -58,9 +63,12 @@ impl<'a> SigmaView<'a> {
 /// names, or a syslog header).
 fn has_parsed_text(map: &Map<String, Value>) -> bool {
     map.contains_key("message")
-        || map
-            .keys()
-            .any(|k| !matches!(k.as_str(), "event" | "@timestamp" | "tags" | "error" | "log"))
+        || map.keys().any(|k| {
+            !matches!(
+                k.as_str(),
+                "event" | "@timestamp" | "tags" | "error" | "log"
+            )
+        })
 }
 
 fn value_of<'v>(key: &str, value: &'v Value) -> EventValue<'v> {
@@ -107,47 +115,52 @@ fn collect_path<'v>(value: &'v Value, parts: &[&str], out: &mut Vec<EventValue<'
     }
 }
 
-fn visit_strings(value: &Value, depth: usize, visit: &mut dyn FnMut(&str) -> bool) -> bool {
+fn collect_strings<'v>(value: &'v Value, depth: usize, out: &mut Vec<Cow<'v, str>>) {
     if depth == 0 {
-        return false;
+        return;
     }
     match value {
-        Value::String(s) => visit(s),
-        Value::Array(items) => items.iter().any(|v| visit_strings(v, depth - 1, visit)),
-        Value::Object(map) => map.values().any(|v| visit_strings(v, depth - 1, visit)),
-        _ => false,
+        Value::String(s) => out.push(Cow::Borrowed(s)),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_strings(v, depth - 1, out)),
+        Value::Object(map) => map
+            .values()
+            .for_each(|v| collect_strings(v, depth - 1, out)),
+        _ => {}
     }
 }
 
-impl SigmaView<'_> {
+impl<'a> SigmaView<'a> {
+    /// Every searchable string (see the module documentation), gathered once per view.
+    fn strings(&self) -> &[Cow<'a, str>] {
+        self.strings.get_or_init(|| {
+            let mut out = Vec::with_capacity(32);
+            for (key, value) in self.map() {
+                if key == "event" && self.skip_original {
+                    if let Value::Object(inner) = value {
+                        inner
+                            .iter()
+                            .filter(|(k, _)| k.as_str() != "original")
+                            .for_each(|(_, v)| collect_strings(v, MAX_DEPTH, &mut out));
+                        continue;
+                    }
+                }
+                if key == "Data" {
+                    if let EventValue::Str(joined) = value_of(key, value) {
+                        out.push(joined);
+                        continue;
+                    }
+                }
+                collect_strings(value, MAX_DEPTH, &mut out);
+            }
+            out
+        })
+    }
+
     /// Visits every searchable string; stops early when `visit` returns true.
     fn any_string(&self, visit: &mut dyn FnMut(&str) -> bool) -> bool {
-        for (key, value) in self.map() {
-            if key == "event" && self.skip_original {
-                if let Value::Object(inner) = value {
-                    let hit = inner
-                        .iter()
-                        .filter(|(k, _)| k.as_str() != "original")
-                        .any(|(_, v)| visit_strings(v, MAX_DEPTH, visit));
-                    if hit {
-                        return true;
-                    }
-                    continue;
-                }
-            }
-            if key == "Data" {
-                if let EventValue::Str(joined) = value_of(key, value) {
-                    if visit(&joined) {
-                        return true;
-                    }
-                    continue;
-                }
-            }
-            if visit_strings(value, MAX_DEPTH, visit) {
-                return true;
-            }
-        }
-        false
+        self.strings().iter().any(|s| visit(s))
     }
 
     fn lookup(&self, path: &str) -> Option<EventValue<'_>> {
@@ -355,7 +368,10 @@ mod tests {
         }));
         let v = SigmaView::new(&json_event, &[]);
         assert!(v.any_string_value(&|s| s.ends_with("cmd.exe")));
-        assert!(!v.any_string_value(&|s| s.contains("\"Image\"")), "key names are not text");
+        assert!(
+            !v.any_string_value(&|s| s.contains("\"Image\"")),
+            "key names are not text"
+        );
     }
 
     #[test]

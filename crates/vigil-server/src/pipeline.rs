@@ -712,7 +712,9 @@ mod tests {
         );
         assert!(state.detection_wait_nanos.load(Ordering::Relaxed) > 0);
         // Detection that has not moved for DETECT_STALLED (a rule reload): not waited for.
-        let long_ago = Instant::now().checked_sub(DETECT_STALLED).unwrap_or(progress.1);
+        let long_ago = Instant::now()
+            .checked_sub(DETECT_STALLED)
+            .unwrap_or(progress.1);
         progress = (10, long_ago);
         assert_eq!(
             wait_for_detection(&state, &mut progress),

@@ -215,8 +215,20 @@ impl Generator {
         format!("<{pri}>{stamp} {body}")
     }
 
+    /// A line that happened at `at`: the syslog header and the times inside the message
+    /// (nginx's) agree, so replayed streams keep a consistent event time.
+    pub(crate) fn line_at(&mut self, at: chrono::DateTime<chrono::Utc>) -> String {
+        let (pri, body) = self.entry_at(at);
+        format!("<{pri}>{} {body}", at.format("%b %e %H:%M:%S"))
+    }
+
     /// A priority and the rest of a line after the timestamp.
     fn entry(&mut self) -> (u8, String) {
+        self.entry_at(chrono::Utc::now())
+    }
+
+    /// [`Generator::entry`] for an event at `at`.
+    fn entry_at(&mut self, at: chrono::DateTime<chrono::Utc>) -> (u8, String) {
         let host = format!("srv-{:02}", self.rng.below(50));
         let pid = 1000 + self.rng.below(60000);
         let user = self.rng.pick(&USERS).to_string();
@@ -243,7 +255,7 @@ impl Generator {
             )),
             _ => (190, format!(
                 "{host} nginx: {ip} - - [{}] \"GET {} HTTP/1.1\" {} {} \"-\" \"{}\"",
-                chrono::Utc::now().format("%d/%b/%Y:%H:%M:%S +0000"),
+                at.format("%d/%b/%Y:%H:%M:%S +0000"),
                 self.rng.pick(&PATHS),
                 [200u64, 200, 200, 301, 403, 404, 500][self.rng.below(7) as usize],
                 self.rng.below(20000),
@@ -570,5 +582,20 @@ mod tests {
         let hosts: std::collections::HashSet<&str> =
             lines.iter().filter_map(|l| l.split(' ').nth(3)).collect();
         assert!(hosts.len() > 10);
+    }
+
+    #[test]
+    fn a_line_at_a_time_carries_that_time_throughout() {
+        let mut generator = Generator::new(7);
+        let at = chrono::DateTime::parse_from_rfc3339("2026-03-01T10:20:30Z")
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default();
+        let lines: Vec<String> = (0..100).map(|_| generator.line_at(at)).collect();
+        assert!(lines.iter().all(|l| l.contains("Mar  1 10:20:30 ")));
+        let nginx: Vec<&String> = lines.iter().filter(|l| l.contains("nginx:")).collect();
+        assert!(!nginx.is_empty());
+        assert!(nginx
+            .iter()
+            .all(|l| l.contains("[01/Mar/2026:10:20:30 +0000]")));
     }
 }

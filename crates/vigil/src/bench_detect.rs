@@ -57,7 +57,7 @@ fn load_events(args: &BenchArgs) -> Result<Vec<Event>> {
             let start = Utc::now() - ChronoDuration::hours(1);
             for i in 0..MIX_EVENTS {
                 let t = start + ChronoDuration::milliseconds(i as i64 * 10);
-                let line = generator.line(&t.format("%b %e %H:%M:%S").to_string());
+                let line = generator.line_at(t);
                 events.push(parse_line(line.as_bytes(), &ctx));
             }
         }
