@@ -115,6 +115,12 @@ def main():
     audit = [l for l in lines if b"type=" in l and b"msg=audit(" in l]
     for i in range(0, len(audit), 3):
         write("auditd_join", b"\n".join(audit[i:i + 3]))
+    # Pinned parsers: the first byte picks the parser (9 of them), the rest is the line.
+    for n, line in enumerate(text_lines):
+        write("pinned_parsers", bytes([n % 9]) + line)
+    head = b"<14>Dec  7 06:10:00 web-01 audisp-syslog: "
+    for i in range(0, len(audit), 3):
+        write("pinned_parsers", bytes([6]) + b"\n".join(head + l for l in audit[i:i + 3]))
     # Stream framing: chunk-size header (see the targets) + octet-counted / LF-framed mixes.
     syslog = [l for l in lines if l.startswith(b"<")][:40] or lines[:40]
     for i in range(0, len(syslog), 4):
