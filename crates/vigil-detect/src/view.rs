@@ -176,6 +176,28 @@ impl<'a> SigmaView<'a> {
         if !path.contains('.') {
             return self.audit_record_field(path);
         }
+        // The common case, objects all the way down: no allocation.
+        let mut current = None::<&Value>;
+        let mut through_objects = true;
+        for part in path.split('.') {
+            let next = match current {
+                None => map.get(part),
+                Some(Value::Object(inner)) => inner.get(part),
+                Some(Value::Array(_)) => {
+                    through_objects = false;
+                    break;
+                }
+                Some(_) => None,
+            };
+            match next {
+                Some(v) => current = Some(v),
+                None => return None,
+            }
+        }
+        if through_objects {
+            return current.map(|v| value_of(path, v));
+        }
+        // An array on the way: every element's value.
         let parts: Vec<&str> = path.split('.').collect();
         if !map.contains_key(parts[0]) {
             return None;
