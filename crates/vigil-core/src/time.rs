@@ -43,14 +43,89 @@ pub fn parse_time_expr(input: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>,
     now.checked_sub_signed(d).ok_or_else(err)
 }
 
-/// Formats an instant the way events carry it: RFC 3339, UTC, millisecond precision.
+/// Formats an instant the way events carry it: RFC 3339, UTC, millisecond precision
+/// (`2026-12-08T01:02:03.456Z`). Every parsed event gets one, so the common case (years
+/// 0000 to 9999, no leap second) is written digit by digit; the rest goes through chrono,
+/// which gives the same text.
 pub fn format_timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    use chrono::{Datelike, Timelike};
+    let (year, nanos) = (t.year(), t.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    }
+    let mut out = [0u8; 24];
+    let mut put = |at: usize, value: u32, width: usize| {
+        let mut v = value;
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year as u32, 4);
+    put(5, t.month(), 2);
+    put(8, t.day(), 2);
+    put(11, t.hour(), 2);
+    put(14, t.minute(), 2);
+    put(17, t.second(), 2);
+    put(20, nanos / 1_000_000, 3);
+    for (at, sep) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (23, b'Z'),
+    ] {
+        out[at] = sep;
+    }
+    match std::str::from_utf8(&out) {
+        Ok(text) => text.to_owned(),
+        Err(_) => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_formatted_as_chrono_formats_them() {
+        let instants = [
+            "2026-12-08T01:02:03.456789Z",
+            "2024-02-29T23:59:59.999999999Z",
+            "1970-01-01T00:00:00Z",
+            "0001-01-01T00:00:00.001Z",
+            "9999-12-31T23:59:59.5Z",
+            "2000-03-01T12:00:00.010Z",
+        ];
+        for text in instants {
+            let t = DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_default();
+            assert_eq!(
+                format_timestamp(t),
+                t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "{text}"
+            );
+        }
+        // Outside 0000-9999 and leap seconds: chrono's own text.
+        let far = DateTime::<Utc>::from_timestamp(300_000_000_000, 0).unwrap_or_default();
+        assert!(format_timestamp(far).starts_with("+11476-"));
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1_500))
+            .map(|n| n.and_utc())
+            .unwrap_or_default();
+        assert_eq!(format_timestamp(leap), "2016-12-31T23:59:60.500Z");
+        // Every millisecond of a day boundary and a spread of instants agree too.
+        for secs in (0..4_102_444_800i64).step_by(86_399_987) {
+            let t = DateTime::<Utc>::from_timestamp(secs, 123_000_000).unwrap_or_default();
+            assert_eq!(
+                format_timestamp(t),
+                t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            );
+        }
+    }
 
     #[test]
     fn relative_and_absolute() {

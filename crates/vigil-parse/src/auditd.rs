@@ -340,8 +340,12 @@ pub fn is_end_of_event(line: &[u8]) -> bool {
 
 /// Whether the first line of `text` is an audit record (`type=…`/`node=…` with `audit(`).
 pub(crate) fn looks_like(text: &str) -> bool {
+    // Tried on every line: the prefix check first, the search for the first line's end after.
+    if !(text.starts_with("type=") || text.starts_with("node=")) {
+        return false;
+    }
     let first = text.split('\n').next().unwrap_or("");
-    (first.starts_with("type=") || first.starts_with("node=")) && first.contains("audit(")
+    first.contains("audit(")
 }
 
 /// The records of one audit event, one per line (a file source joining by serial hands

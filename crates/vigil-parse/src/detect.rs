@@ -144,9 +144,7 @@ pub(crate) fn find_record(s: &str) -> Option<usize> {
     let end = b.len().min(MARKER_WINDOW);
     // Tried on every line: most have no `EF:` near the start at all.
     let reach = b.len().min(MARKER_WINDOW + 4);
-    if !b[..reach].windows(3).any(|w| w == b"EF:") {
-        return None;
-    }
+    memchr::memmem::find(&b[..reach], b"EF:")?;
     (0..end).find(|&i| {
         (i == 0 || matches!(b[i - 1], b' ' | b':' | b'>'))
             && [&b"CEF:"[..], b"LEEF:"].iter().any(|m| {
@@ -174,10 +172,11 @@ pub(crate) fn syslog_body(
     program: Option<&str>,
     appname: Option<&str>,
     message: &str,
+    structured_data: bool,
     ctx: &ParseContext,
     event: &mut Event,
 ) {
-    if juniper::apply(event) {
+    if structured_data && juniper::apply(event) {
         return;
     }
     if message.is_empty() {

@@ -38,6 +38,9 @@ pub(crate) fn record_start(text: &str) -> Option<usize> {
     // each with the run of digits before it (the record's first column).
     let b = text.as_bytes();
     let reach = b.len().min(160 + 20);
+    if !b[..reach].contains(&b',') {
+        return None;
+    }
     b[..reach]
         .iter()
         .enumerate()

@@ -15,6 +15,14 @@ use crate::{ecs, time, ParseContext};
 
 /// A Redis log line; `None` when `text` is not one.
 pub(crate) fn parse(text: &str, ctx: &ParseContext) -> Option<Event> {
+    // Tried on every line: a Redis line starts with its pid, `[pid]` or the day of month.
+    if !text
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_digit() || *b == b'[')
+    {
+        return None;
+    }
     // Optional `pid:role ` or `[pid] `.
     let (pid, role, rest) = match text.split_once(' ') {
         Some((head, rest)) if head.starts_with('[') && head.ends_with(']') => {

@@ -350,7 +350,14 @@ pub(crate) fn utm_line(text: &str, ctx: &ParseContext) -> Option<Event> {
         }
     }
     push_related(&mut event, "related.hosts", host);
-    detect::syslog_body(Some(program), Some(program), message, ctx, &mut event);
+    detect::syslog_body(
+        Some(program),
+        Some(program),
+        message,
+        false,
+        ctx,
+        &mut event,
+    );
     event.set("event.module", "sophos");
     event.set("event.dataset", "sophos.utm");
     event.set("observer.vendor", "Sophos");

@@ -146,6 +146,23 @@ pub(crate) fn resolve_bsd(
     let limit = received
         .checked_add_signed(Duration::days(MAX_FUTURE_DAYS))
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    // The usual case, a line within months of its receipt: the year that puts it within 180
+    // days is the answer (any other is at least 365 - 180 days further away).
+    if let Some(this_year) = at_year(received_year) {
+        let year = match (this_year - received).num_days() {
+            d if d > 182 => received_year - 1,
+            d if d < -182 => received_year + 1,
+            _ => received_year,
+        };
+        let guess = if year == received_year {
+            Some(this_year)
+        } else {
+            at_year(year)
+        };
+        if let Some(t) = guess.filter(|t| *t <= limit && (*t - received).num_days().abs() <= 180) {
+            return Some(t);
+        }
+    }
     let best = [received_year - 1, received_year, received_year + 1]
         .into_iter()
         .filter_map(at_year)

@@ -79,8 +79,9 @@ pub(crate) struct Header<'a> {
 pub fn parse(text: &str, ctx: &ParseContext) -> Result<Event, SyslogError> {
     let header = parse_header(text, ctx)?;
     let (program, appname, message) = (header.program, header.appname, header.message);
+    let structured_data = header.structured_data.is_some();
     let mut event = build(text, header);
-    crate::detect::syslog_body(program, appname, message, ctx, &mut event);
+    crate::detect::syslog_body(program, appname, message, structured_data, ctx, &mut event);
     Ok(event)
 }
 
