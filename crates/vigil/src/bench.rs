@@ -477,8 +477,13 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let deadline = Instant::now() + Duration::from_secs(args.drain_timeout);
     let mut durable_at = None;
     let mut indexed_at = None;
+    let mut detected_at = None;
+    let detect_on = !before["detection"].is_null();
     let mut last = before.clone();
-    while Instant::now() < deadline && (durable_at.is_none() || (index_on && indexed_at.is_none()))
+    while Instant::now() < deadline
+        && (durable_at.is_none()
+            || (index_on && indexed_at.is_none())
+            || (detect_on && detected_at.is_none()))
     {
         last = health(&client, &server)?;
         let elapsed = started.elapsed().as_secs_f64();
@@ -490,6 +495,12 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             && last["index"]["indexed"].as_u64().unwrap_or(0) >= target
         {
             indexed_at = Some(elapsed);
+        }
+        if detect_on
+            && detected_at.is_none()
+            && last["detection"]["processed"].as_u64().unwrap_or(0) >= target
+        {
+            detected_at = Some(elapsed);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -552,6 +563,21 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             index / stored as f64,
             raw_per_event,
             (journal + index) / stored as f64 / raw_per_event
+        );
+    }
+    if detect_on {
+        let d = &last["detection"];
+        let ms = |v: &Value, p: &str| v[p].as_u64().map_or("-".to_string(), |x| x.to_string());
+        match detected_at {
+            Some(t) => println!("detected (rules):       {:.0} events/s sustained ({t:.2} s until the last was evaluated), {} alerts", total as f64 / t, d["alerts_created"]),
+            None => println!("detected (rules):       not caught up after the drain timeout ({} of {})", d["processed"], target),
+        }
+        println!(
+            "alert latency:          from ack p50 {} ms, p99 {} ms; from receipt p50 {} ms, p99 {} ms (recent alerts)",
+            ms(&d["alert_latency_from_ack_ms"], "p50"),
+            ms(&d["alert_latency_from_ack_ms"], "p99"),
+            ms(&d["alert_latency_ms"], "p50"),
+            ms(&d["alert_latency_ms"], "p99"),
         );
     }
     println!(
