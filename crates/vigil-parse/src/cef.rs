@@ -207,22 +207,25 @@ pub(crate) fn split_extension(ext: &str, unescape: bool) -> Vec<(&str, Cow<'_, s
     // (key start, '=' position)
     let mut keys: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
+    // Only `=` and `\\` matter: jump between them (SIMD search; extensions run to kilobytes).
     while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'=' => {
-                let mut k = i;
-                while k > 0 && is_key_char(b[k - 1]) {
-                    k -= 1;
-                }
-                let after_value = keys.last().is_none_or(|(_, eq)| k > *eq);
-                if k < i && after_value && (k == 0 || matches!(b[k - 1], b' ' | b'\t')) {
-                    keys.push((k, i));
-                }
-                i += 1;
-            }
-            _ => i += 1,
+        let Some(found) = memchr::memchr2(b'=', b'\\', &b[i..]) else {
+            break;
+        };
+        i += found;
+        if b[i] == b'\\' {
+            i += 2;
+            continue;
         }
+        let mut k = i;
+        while k > 0 && is_key_char(b[k - 1]) {
+            k -= 1;
+        }
+        let after_value = keys.last().is_none_or(|(_, eq)| k > *eq);
+        if k < i && after_value && (k == 0 || matches!(b[k - 1], b' ' | b'\t')) {
+            keys.push((k, i));
+        }
+        i += 1;
     }
     let mut pairs = Vec::with_capacity(keys.len());
     for (n, (key_start, eq)) in keys.iter().enumerate() {
