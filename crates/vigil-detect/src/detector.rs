@@ -426,11 +426,11 @@ impl Detector {
     }
 
     fn route(&self, event: &Event) -> Arc<Route> {
-        let source = self.router.classify(event);
-        let key = source.route_key();
+        let key = self.router.route_key_of(event);
         if let Some(route) = self.routes.read().get(&key) {
             return route.clone();
         }
+        let source = self.router.classify(event);
         let groups = self
             .groups
             .iter()

@@ -84,25 +84,6 @@ pub enum EventSource {
     },
 }
 
-impl EventSource {
-    /// A short string that is equal for events that route alike (a cache key).
-    pub fn route_key(&self) -> String {
-        match self {
-            EventSource::Windows { channel, event_id } => format!("w|{channel}|{event_id}"),
-            EventSource::Other {
-                product,
-                services,
-                categories,
-            } => format!(
-                "o|{}|{}|{}",
-                product.as_deref().unwrap_or(""),
-                services.join(","),
-                categories.join(",")
-            ),
-        }
-    }
-}
-
 /// The routing table.
 #[derive(Debug)]
 pub struct Router {
@@ -140,6 +121,67 @@ impl Router {
             services,
             categories: table.categories,
         })
+    }
+
+    /// A cache key for the route of `event`: equal keys mean equal [`Router::classify`]
+    /// results, because it holds exactly the raw fields `classify` reads (each
+    /// length-prefixed, so no two inputs share a key). One allocation, no lowercasing: the
+    /// route cache is looked up with it before anything is classified.
+    pub fn route_key_of(&self, event: &Event) -> String {
+        use std::fmt::Write as _;
+        let map = event.as_map();
+        let mut key = String::with_capacity(96);
+        let put = |key: &mut String, value: Option<&str>| match value {
+            Some(v) => {
+                let _ = write!(key, "{}:{v}", v.len());
+            }
+            None => key.push('-'),
+        };
+        if let (Some(Value::String(channel)), Some(event_id)) =
+            (map.get("Channel"), map.get("EventID"))
+        {
+            let id = match event_id {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            };
+            if let Some(id) = id {
+                key.push('w');
+                put(&mut key, Some(channel));
+                let _ = write!(key, "{id}");
+                return key;
+            }
+        }
+        key.push('o');
+        for path in [
+            "event.module",
+            "process.name",
+            "cloud.provider",
+            "event.dataset",
+        ] {
+            put(&mut key, event.get_str(path));
+        }
+        key.push(if event.get("log.syslog").is_some() {
+            's'
+        } else {
+            '-'
+        });
+        key.push(if event.get("http.request.method").is_some() {
+            'm'
+        } else {
+            '-'
+        });
+        match event.get("event.category") {
+            Some(Value::String(c)) => put(&mut key, Some(c)),
+            Some(Value::Array(items)) => {
+                let _ = write!(key, "[{}", items.len());
+                for item in items {
+                    put(&mut key, item.as_str());
+                }
+            }
+            _ => key.push('-'),
+        }
+        key
     }
 
     /// Classifies one event.
@@ -367,5 +409,41 @@ mod tests {
             json!({"cloud": {"provider": "aws"}, "event": {"category": "iam"}}),
         ));
         assert!(r.rule_matches(&ls(Some("aws"), Some("iam"), None), &aws));
+    }
+
+    #[test]
+    fn route_keys_separate_what_classification_separates() {
+        let r = Router::builtin().expect("embedded table parses");
+        let sshd = |ip: &str| {
+            event(
+                json!({"process": {"name": "sshd"}, "log": {"syslog": {"hostname": "h"}},
+                "event": {"category": ["authentication"]}, "source": {"ip": ip}}),
+            )
+        };
+        // Events of one shape share a key (and so a cached route) whatever their values.
+        assert_eq!(
+            r.route_key_of(&sshd("10.0.0.1")),
+            r.route_key_of(&sshd("10.0.0.2"))
+        );
+        let events = [
+            sshd("10.0.0.1"),
+            event(json!({"process": {"name": "sudo"}, "log": {"syslog": {"hostname": "h"}}})),
+            event(json!({"process": {"name": "sshd"}})),
+            event(json!({"process": {"name": "sshd"}, "event": {"category": "authentication"}})),
+            event(json!({"process": {"name": "ssh|d"}})),
+            event(json!({"process": {"name": "ssh"}, "event": {"module": "d"}})),
+            event(json!({"Channel": "Security", "EventID": 4624})),
+            event(json!({"Channel": "Security", "EventID": 4625})),
+            event(
+                json!({"Channel": "Security", "EventID": "not a number", "process": {"name": "x"}}),
+            ),
+            event(
+                json!({"event": {"dataset": "nginx.access", "category": ["web"]}, "http": {"request": {"method": "GET"}}}),
+            ),
+            event(json!({"event": {"dataset": "nginx.access", "category": ["web"]}})),
+        ];
+        let keys: std::collections::HashSet<String> =
+            events.iter().map(|e| r.route_key_of(e)).collect();
+        assert_eq!(keys.len(), events.len(), "{keys:?}");
     }
 }
