@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{bearer, create_token, vigil, Server, ADMIN_PASSWORD};
+use common::{bearer, create_token, serve_config_args, vigil, Server, ADMIN_PASSWORD};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -334,11 +334,7 @@ fn config_server(dir: &Path, auth: &str, tls: Option<(&Path, &Path)>) -> Server 
         ));
     }
     std::fs::write(&config, text).unwrap_or_else(|e| panic!("{e}"));
-    let args = vec![
-        "serve".to_string(),
-        "--config".to_string(),
-        config.display().to_string(),
-    ];
+    let args = serve_config_args(&config);
     Server::spawn_full(&args, &data, false, false, &[], tls.map(|(c, _)| c))
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{create_token, stdout, test_data, vigil, Server};
+use common::{create_token, serve_config_args, stdout, test_data, vigil, Server};
 use flate2::write::GzEncoder;
 use std::io::Write;
 
@@ -20,11 +20,7 @@ fn config_file_sets_data_dir_and_listeners() {
         ),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let args = vec![
-        "serve".to_string(),
-        "--config".to_string(),
-        config.display().to_string(),
-    ];
+    let args = serve_config_args(&config);
     let server = Server::spawn(&args, &data, false, true);
     let log = server.log.lock().map(|l| l.join("\n")).unwrap_or_default();
     assert!(
@@ -110,11 +106,7 @@ fn settings_changed_between_starts_are_in_the_audit_trail() {
         )
         .unwrap_or_else(|e| panic!("{e}"));
     };
-    let args = vec![
-        "serve".to_string(),
-        "--config".to_string(),
-        config.display().to_string(),
-    ];
+    let args = serve_config_args(&config);
     write_config("[detect]\nsuppression = \"10m\"\n");
     Server::spawn(&args, &data, false, true).stop();
     // The same settings again: nothing to record.

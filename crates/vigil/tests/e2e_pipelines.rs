@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{vigil, Server};
+use common::{serve_config_args, vigil, Server};
 use serde_json::json;
 
 fn write(path: &std::path::Path, text: &str) {
@@ -57,11 +57,7 @@ source = '.touched_by_http_pipeline = true'
             strict = strict.display()
         ),
     );
-    let args = vec![
-        "serve".to_string(),
-        "--config".to_string(),
-        config.display().to_string(),
-    ];
+    let args = serve_config_args(&config);
     let server = Server::spawn(&args, &data, false, true);
     server.send_tcp(
         b"<14>Mar  3 12:00:00 web-1 shopd: app=shop user=bob action=checkout amount=12.5\n\

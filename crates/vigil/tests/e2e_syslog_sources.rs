@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{vigil, Server};
+use common::{serve_config_args, vigil, Server};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 
@@ -75,11 +75,7 @@ source = '.labels.via = "apps pipeline"'
             data = data.display()
         ),
     );
-    let args = vec![
-        "serve".to_string(),
-        "--config".to_string(),
-        config.display().to_string(),
-    ];
+    let args = serve_config_args(&config);
     let server = Server::spawn(&args, &data, false, true);
     let apps = listener_address(&server, "apps");
     let firewalls = listener_address(&server, "firewalls");

@@ -40,6 +40,15 @@ pub fn stdout(o: &Output) -> String {
 /// The initial admin's password in every test server (VIGIL_ADMIN_PASSWORD).
 pub const ADMIN_PASSWORD: &str = "e2e-admin-password-0123";
 
+/// `vigil serve --config <config>`, as arguments for [`Server::spawn`].
+pub fn serve_config_args(config: &Path) -> Vec<String> {
+    vec![
+        "serve".to_string(),
+        "--config".to_string(),
+        config.display().to_string(),
+    ]
+}
+
 /// Creates an API token offline (`vigil tokens create`), as an operator would; returns the secret.
 pub fn create_token(data_dir: &Path, owner: &str, role: &str, extra: &[&str]) -> String {
     let dir = data_dir.display().to_string();
