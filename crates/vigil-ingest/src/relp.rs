@@ -379,7 +379,10 @@ async fn serve_connection(
     settings: &SyslogSettings,
     metrics: &Arc<IngestMetrics>,
 ) -> std::io::Result<()> {
-    let source = SourceInfo::network(settings.source_name("syslog-relp"), peer);
+    let source = SourceInfo::network(
+        settings.source_name(crate::syslog::SyslogProtocol::Relp.default_name()),
+        peer,
+    );
     let _ = stream.set_nodelay(true);
     let (mut rd, wr) = stream.into_split();
     let (replies, reply_rx) = mpsc::channel::<Reply>(64);

@@ -72,6 +72,24 @@ pub enum SyslogProtocol {
 }
 
 impl SyslogProtocol {
+    /// Every transport.
+    pub const ALL: [SyslogProtocol; 4] = [
+        SyslogProtocol::Udp,
+        SyslogProtocol::Tcp,
+        SyslogProtocol::Tls,
+        SyslogProtocol::Relp,
+    ];
+
+    /// How logs and errors name the transport (`listening for syslog over TCP`).
+    pub fn label(self) -> &'static str {
+        match self {
+            SyslogProtocol::Udp => "UDP",
+            SyslogProtocol::Tcp => "TCP",
+            SyslogProtocol::Tls => "TLS",
+            SyslogProtocol::Relp => "RELP",
+        }
+    }
+
     /// The input name of an unnamed listener (`syslog_udp = …` and the like).
     pub fn default_name(self) -> &'static str {
         match self {
@@ -174,7 +192,10 @@ pub async fn serve_udp(
             default_offset: settings.default_offset,
         };
         let handle = |len: usize, peer: SocketAddr, buf: &[u8], batch: &mut Vec<Event>| {
-            let source = SourceInfo::network(settings.source_name("syslog-udp"), peer);
+            let source = SourceInfo::network(
+                settings.source_name(SyslogProtocol::Udp.default_name()),
+                peer,
+            );
             let frame = trim_frame(&buf[..len]);
             if !frame.is_empty() {
                 let conn = StreamContext {
@@ -277,7 +298,10 @@ pub async fn serve_tcp(
             let metrics = metrics.clone();
             async move {
                 IngestMetrics::add(&metrics.tcp_connections, 1);
-                let source = SourceInfo::network(settings.source_name("syslog-tcp"), peer);
+                let source = SourceInfo::network(
+                    settings.source_name(SyslogProtocol::Tcp.default_name()),
+                    peer,
+                );
                 let conn = StreamContext {
                     source: &source,
                     fields: &[],
@@ -327,27 +351,21 @@ pub(crate) async fn serve_stream<S: AsyncRead + Unpin>(
             (None, true) => Some(AUDIT_GROUP_WAIT),
             (idle, false) => idle,
         };
-        let mut flush_only = false;
-        let n = match wait {
-            None => stream.read(&mut buf).await?,
+        let step = match wait {
+            None => Step::read(stream.read(&mut buf).await?),
             Some(limit) => match tokio::time::timeout(limit, stream.read(&mut buf)).await {
-                Ok(read) => read?,
-                Err(_) if waiting && Some(limit) != conn.idle_timeout => {
-                    flush_only = true;
-                    0
-                }
+                Ok(read) => Step::read(read?),
+                Err(_) if waiting && Some(limit) != conn.idle_timeout => Step::FlushAudit,
                 Err(_) => {
                     tracing::debug!(peer = ?source.address, input = %source.name, "closing an idle syslog connection");
-                    0
+                    Step::End
                 }
             },
         };
-        let frames = if flush_only {
-            Vec::new()
-        } else if n == 0 {
-            framer.finish().into_iter().collect()
-        } else {
-            framer.push(&buf[..n])
+        let frames = match step {
+            Step::Bytes(n) => framer.push(&buf[..n]),
+            Step::End => framer.finish().into_iter().collect(),
+            Step::FlushAudit => Vec::new(),
         };
         let ctx = ParseContext {
             received: Utc::now(),
@@ -367,7 +385,7 @@ pub(crate) async fn serve_stream<S: AsyncRead + Unpin>(
                 events
             }
         };
-        if flush_only || n == 0 {
+        if !matches!(step, Step::Bytes(_)) {
             if let Some(join) = &mut audit {
                 join.flush(&ctx, conn, metrics, &mut events);
             }
@@ -387,8 +405,30 @@ pub(crate) async fn serve_stream<S: AsyncRead + Unpin>(
                 IngestMetrics::add(&metrics.events_received, count);
             }
         }
-        if n == 0 && !flush_only {
+        if step == Step::End {
             return Ok(());
+        }
+    }
+}
+
+/// What one wait on a stream connection gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// This many bytes arrived.
+    Bytes(usize),
+    /// The stream ended (or stayed idle past its timeout): the last frame and any pending
+    /// audit event are emitted, then the connection closes.
+    End,
+    /// A pending audit event waited its longest: it is emitted, and reading goes on.
+    FlushAudit,
+}
+
+impl Step {
+    fn read(n: usize) -> Self {
+        if n == 0 {
+            Step::End
+        } else {
+            Step::Bytes(n)
         }
     }
 }

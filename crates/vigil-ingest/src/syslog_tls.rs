@@ -86,7 +86,7 @@ pub async fn serve_tls(
             if let Some((_, subject)) = fields.iter().find(|(k, _)| *k == "tls.client.subject") {
                 tracing::debug!(%peer, client = %subject, "syslog TLS client connected");
             }
-            let source = SourceInfo::network(settings.source_name(SOURCE_NAME), peer);
+            let source = SourceInfo::network(settings.source_name(crate::syslog::SyslogProtocol::Tls.default_name()), peer);
             let conn = StreamContext {
                 source: &source,
                 fields: &fields,

@@ -27,6 +27,10 @@ use vigil_parse::ParseContext;
 /// Most hits one search returns.
 pub const MAX_SEARCH_LIMIT: usize = 10_000;
 
+/// `log.source.name` of events sent to the NDJSON ingest endpoint (and the source an ingest
+/// token is bound to for it).
+pub const HTTP_SOURCE: &str = "http";
+
 /// What the handlers share.
 pub struct AppState {
     /// Where ingested batches go.
@@ -170,7 +174,7 @@ async fn ingest(
             default_offset: offset,
         };
         let (mut events, rejections) = parse_ndjson(&body, &ctx, line_limit);
-        let source = SourceInfo::network("http", peer);
+        let source = SourceInfo::network(HTTP_SOURCE, peer);
         for event in &mut events {
             if event.has_tag(vigil_core::TAG_PARSE_FAILURE) {
                 IngestMetrics::add(&metrics.parse_failures, 1);

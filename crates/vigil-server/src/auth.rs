@@ -121,7 +121,7 @@ pub const ROUTES: &[RouteRule] = &[
 /// The ingest source name a route sends as (what a source-bound token must match).
 pub fn ingest_source(path: &str) -> &'static str {
     if path == "/api/v1/ingest" {
-        "http"
+        crate::api::HTTP_SOURCE
     } else if path.starts_with("/services/collector") {
         crate::shippers::HEC_SOURCE
     } else if is_otlp(path) {

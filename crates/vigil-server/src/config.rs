@@ -26,13 +26,10 @@ pub enum ConfigError {
     },
 }
 
-/// Names of the built-in inputs, which no `[[sources.*]]` may take.
-const RESERVED_SOURCE_NAMES: [&str; 9] = [
-    "syslog-udp",
-    "syslog-tcp",
-    "syslog-tls",
-    "syslog-relp",
-    "http",
+/// Names of the built-in inputs other than the unnamed syslog listeners (whose names are
+/// [`vigil_ingest::syslog::SyslogProtocol::default_name`]); no `[[sources.*]]` may take any.
+const BUILT_IN_SOURCE_NAMES: [&str; 5] = [
+    crate::api::HTTP_SOURCE,
     crate::shippers::ES_SOURCE,
     crate::shippers::HEC_SOURCE,
     crate::otlp::OTLP_SOURCE,
@@ -419,7 +416,11 @@ impl Config {
             })
         })
         .collect();
-        let mut names: std::collections::HashSet<&str> = RESERVED_SOURCE_NAMES.into();
+        let mut names: std::collections::HashSet<&str> = SyslogProtocol::ALL
+            .iter()
+            .map(|p| p.default_name())
+            .chain(BUILT_IN_SOURCE_NAMES)
+            .collect();
         for file in &self.sources.file {
             if !names.insert(file.name.as_str()) {
                 return Err(format!(
@@ -447,7 +448,7 @@ impl Config {
                     other => {
                         return Err(format!(
                             "{at}: join = \"auditd\" needs a stream listener (protocol tcp or tls), not {}",
-                            other.default_name().trim_start_matches("syslog-")
+                            other.label().to_ascii_lowercase()
                         ))
                     }
                 },

@@ -57,9 +57,9 @@ pub async fn start(
         let addr = listener.addr;
         let task = match listener.protocol {
             SyslogProtocol::Udp => {
-                let socket = UdpSocket::bind(addr)
-                    .await
-                    .with_context(|| format!("cannot listen for syslog UDP ({name}) on {addr}"))?;
+                let socket = UdpSocket::bind(addr).await.with_context(|| {
+                    format!("cannot listen for syslog over UDP ({name}) on {addr}")
+                })?;
                 tracing::info!(source = %name, parser = %listener.parser, address = %socket.local_addr()?, "listening for syslog over UDP");
                 tokio::spawn(vigil_ingest::syslog::serve_udp(
                     socket,
@@ -68,30 +68,22 @@ pub async fn start(
                     metrics.clone(),
                 ))
             }
-            SyslogProtocol::Tcp => {
-                let socket = TcpListener::bind(addr)
-                    .await
-                    .with_context(|| format!("cannot listen for syslog TCP ({name}) on {addr}"))?;
-                tracing::info!(source = %name, parser = %listener.parser, address = %socket.local_addr()?, "listening for syslog over TCP");
-                tokio::spawn(vigil_ingest::syslog::serve_tcp(
-                    socket,
-                    sink.clone(),
-                    settings,
-                    metrics.clone(),
-                ))
-            }
+            SyslogProtocol::Tcp => tokio::spawn(vigil_ingest::syslog::serve_tcp(
+                bind_stream(listener, &name).await?,
+                sink.clone(),
+                settings,
+                metrics.clone(),
+            )),
             SyslogProtocol::Tls => {
                 let Some((acceptor, timeouts)) = &tls else {
                     return Err(anyhow::anyhow!(
                         "syslog over TLS ({name}) has no acceptor: [tls] is required"
                     ));
                 };
-                let socket = TcpListener::bind(addr).await.with_context(|| {
-                    format!("cannot listen for syslog over TLS ({name}) on {addr}")
-                })?;
+                let socket = bind_stream(listener, &name).await?;
                 let mutual = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
                 let revocation = config.tls.as_ref().is_some_and(|t| t.client_crl.is_some());
-                tracing::info!(source = %name, parser = %listener.parser, address = %socket.local_addr()?, mutual_tls = mutual, revocation_list = revocation, "listening for syslog over TLS");
+                tracing::info!(source = %name, mutual_tls = mutual, revocation_list = revocation, "syslog over TLS client certificates");
                 tokio::spawn(vigil_ingest::syslog_tls::serve_tls(
                     socket,
                     acceptor.clone(),
@@ -101,18 +93,12 @@ pub async fn start(
                     metrics.clone(),
                 ))
             }
-            SyslogProtocol::Relp => {
-                let socket = TcpListener::bind(addr).await.with_context(|| {
-                    format!("cannot listen for syslog over RELP ({name}) on {addr}")
-                })?;
-                tracing::info!(source = %name, parser = %listener.parser, address = %socket.local_addr()?, "listening for syslog over RELP");
-                tokio::spawn(vigil_ingest::relp::serve_relp(
-                    socket,
-                    sink.clone(),
-                    settings,
-                    metrics.clone(),
-                ))
-            }
+            SyslogProtocol::Relp => tokio::spawn(vigil_ingest::relp::serve_relp(
+                bind_stream(listener, &name).await?,
+                sink.clone(),
+                settings,
+                metrics.clone(),
+            )),
         };
         tasks.push(task);
     }
@@ -128,6 +114,16 @@ pub async fn start(
         )
     };
     Ok(Sources { tasks, tailer })
+}
+
+/// Binds a stream (TCP, TLS, RELP) listener and logs where it listens.
+async fn bind_stream(listener: &SyslogListener, name: &str) -> Result<TcpListener> {
+    let (addr, what) = (listener.addr, listener.protocol.label());
+    let socket = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen for syslog over {what} ({name}) on {addr}"))?;
+    tracing::info!(source = %name, parser = %listener.parser, address = %socket.local_addr()?, "listening for syslog over {what}");
+    Ok(socket)
 }
 
 impl Sources {
