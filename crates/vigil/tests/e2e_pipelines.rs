@@ -5,12 +5,8 @@
 
 mod common;
 
-use common::{serve_config_args, vigil, Server};
+use common::{serve_config_args, vigil, write_file, Server};
 use serde_json::json;
-
-fn write(path: &std::path::Path, text: &str) {
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-}
 
 #[test]
 fn pipelines_reshape_events_and_tag_runtime_errors() {
@@ -18,12 +14,12 @@ fn pipelines_reshape_events_and_tag_runtime_errors() {
     let data = dir.path().join("data");
     let config = dir.path().join("vigil.toml");
     let strict = dir.path().join("strict.vrl");
-    write(
+    write_file(
         &strict,
         "# Fails at run time on anything that is not JSON after 'json:'.\n\
          .payload = parse_json!(slice!(.message, 5))\n",
     );
-    write(
+    write_file(
         &config,
         &format!(
             r#"data_dir = "{data}"
@@ -123,7 +119,7 @@ fn a_broken_program_stops_startup_with_its_position() {
     let config = dir.path().join("vigil.toml");
     let data = dir.path().join("data");
     // Line 7 of the file is `.b = parse_json(.message)`: the fallible call (column 6) is not handled.
-    write(
+    write_file(
         &config,
         &format!(
             "data_dir = \"{}\"\nhttp = \"127.0.0.1:0\"\n\n[[pipelines]]\nname = \"broken\"\nsource = \"\"\"\n.b = parse_json(.message)\n\"\"\"\n",
@@ -141,8 +137,8 @@ fn a_broken_program_stops_startup_with_its_position() {
 
     // The same in a .vrl file: positions are in that file.
     let program = dir.path().join("bad.vrl");
-    write(&program, "# comment\n.a = 1\n.c = upcase(.missing) +\n");
-    write(
+    write_file(&program, "# comment\n.a = 1\n.c = upcase(.missing) +\n");
+    write_file(
         &config,
         &format!(
             "data_dir = \"{}\"\nhttp = \"127.0.0.1:0\"\n[[pipelines]]\nname = \"from-file\"\nfile = \"{}\"\n",

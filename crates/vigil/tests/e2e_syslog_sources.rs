@@ -6,13 +6,9 @@
 
 mod common;
 
-use common::{serve_config_args, vigil, Server};
+use common::{address_in, serve_config_args, vigil, write_file, Server};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-
-fn write(path: &std::path::Path, text: &str) {
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-}
 
 /// The address the server logged for the listener of source `name`.
 fn listener_address(server: &Server, name: &str) -> SocketAddr {
@@ -20,11 +16,7 @@ fn listener_address(server: &Server, name: &str) -> SocketAddr {
     let needle = format!("source={name} ");
     log.iter()
         .filter(|line| line.contains("listening for syslog") && line.contains(&needle))
-        .find_map(|line| {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix("address="))
-                .and_then(|a| a.parse().ok())
-        })
+        .find_map(|line| address_in(line))
         .unwrap_or_else(|| panic!("no listener logged for source {name}: {log:?}"))
 }
 
@@ -41,7 +33,7 @@ fn named_listeners_parse_with_their_pinned_parser_and_select_pipelines() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let data = dir.path().join("data");
     let config = dir.path().join("vigil.toml");
-    write(
+    write_file(
         &config,
         &format!(
             r#"data_dir = "{data}"
@@ -216,7 +208,7 @@ fn a_taken_name_or_an_unknown_parser_stops_startup_naming_the_source() {
         ),
     ];
     for (sources, expected) in cases {
-        write(
+        write_file(
             &config,
             &format!(
                 "data_dir = \"{}\"\nhttp = \"127.0.0.1:0\"\nsyslog_udp = \"off\"\nsyslog_tcp = \"off\"\n{sources}",

@@ -26,10 +26,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_rustls::rustls;
 
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-}
-
 /// `vigil cert self-signed --out DIR`: (certificate, key) paths.
 fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     let out = vigil(&["cert", "self-signed", "--out", &dir.display().to_string()]);
@@ -103,13 +99,13 @@ impl Ca {
             dir.join(format!("{stem}.crt")),
             dir.join(format!("{stem}.key")),
         );
-        write(&crt, &cert.pem());
-        write(&k, &key.serialize_pem());
+        write_file(&crt, &cert.pem());
+        write_file(&k, &key.serialize_pem());
         (crt, k)
     }
 
     fn write_pem(&self, path: &Path) {
-        write(path, &self.cert.pem());
+        write_file(path, &self.cert.pem());
     }
 
     /// Writes a CRL signed by this CA revoking `serials` (number `crl_number`).
@@ -136,7 +132,7 @@ impl Ca {
         // Written beside and renamed, as a CA publishing a CRL would: the server never
         // reads half a file.
         let tmp = path.with_extension("tmp");
-        write(&tmp, &crl.pem().unwrap_or_else(|e| panic!("{e}")));
+        write_file(&tmp, &crl.pem().unwrap_or_else(|e| panic!("{e}")));
         std::fs::rename(&tmp, path).unwrap_or_else(|e| panic!("{e}"));
     }
 }
@@ -151,7 +147,7 @@ fn config(dir: &Path, cert: &Path, key: &Path, client_ca: Option<&Path>) -> Path
         text.push_str(&format!("client_ca = \"{}\"\n", ca.display()));
     }
     let path = dir.join("vigil.toml");
-    write(&path, &text);
+    write_file(&path, &text);
     path
 }
 
@@ -432,7 +428,7 @@ fn a_revoked_client_certificate_is_refused_and_a_new_crl_applies_without_restart
     let crl = certs.join("client-ca.crl");
     ca.write_crl(&crl, 1, &[1002]);
     let cfg = dir.path().join("vigil.toml");
-    write(
+    write_file(
         &cfg,
         &format!(
             "[tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_ca = \"{}\"\nclient_crl = \"{}\"\n",
@@ -491,7 +487,7 @@ fn a_revoked_client_certificate_is_refused_and_a_new_crl_applies_without_restart
     assert_eq!(server.search("bob")["total"], 0);
 
     // A CRL that stops loading (garbage written over it) keeps the last good one in force.
-    write(&crl, "not a CRL");
+    write_file(&crl, "not a CRL");
     std::thread::sleep(Duration::from_secs(5));
     assert!(
         send_tls(addr, alice, line("crlmarker after garbage").as_bytes()).is_err(),
@@ -511,7 +507,7 @@ fn an_idle_sender_is_disconnected_and_the_listener_keeps_serving() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (cert, key) = self_signed(&dir.path().join("certs"));
     let cfg = dir.path().join("vigil.toml");
-    write(
+    write_file(
         &cfg,
         &format!(
             "syslog_tls_idle_timeout = \"1s\"\n[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
@@ -562,7 +558,7 @@ fn an_idle_sender_is_disconnected_and_the_listener_keeps_serving() {
 /// Runs `vigil serve` expecting it to fail at startup; returns its stderr.
 fn startup_error(dir: &Path, config_text: &str) -> String {
     let cfg = dir.join("bad.toml");
-    write(&cfg, config_text);
+    write_file(&cfg, config_text);
     let data = dir.join("data-bad");
     let mut child = Command::new(vigil_bin())
         .args(serve_args(&cfg, &data, "127.0.0.1:0"))
@@ -603,7 +599,7 @@ fn bad_tls_files_are_startup_errors_naming_the_file() {
     let (cert, key) = self_signed(&dir.path().join("certs"));
     let missing = dir.path().join("no-such.crt");
     let garbage = dir.path().join("garbage.pem");
-    write(&garbage, "this is not a certificate\n");
+    write_file(&garbage, "this is not a certificate\n");
     let tls = |cert: &Path, key: &Path, ca: Option<&Path>| {
         let mut t = format!(
             "[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
@@ -736,7 +732,7 @@ fn rsyslog_run(label: &str, n: usize, mutual: bool, framing: &str) {
     let text: String = (0..n)
         .map(|i| format!("tlsrsyslogmarker seq={i:07} user=erin action=ship\n"))
         .collect();
-    write(&input, &text);
+    write_file(&input, &text);
     let started = Instant::now();
     let identity = mutual.then_some((client_cert.as_path(), client_key.as_path()));
     let _rsyslog = start_rsyslog(&rsyslogd, &work, &input, port, &ca_pem, identity, framing);

@@ -40,6 +40,11 @@ pub fn stdout(o: &Output) -> String {
 /// The initial admin's password in every test server (VIGIL_ADMIN_PASSWORD).
 pub const ADMIN_PASSWORD: &str = "e2e-admin-password-0123";
 
+/// Writes a test file (a config, a certificate, a program), failing the test with the path.
+pub fn write_file(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
 /// `vigil serve --config <config>`, as arguments for [`Server::spawn`].
 pub fn serve_config_args(config: &Path) -> Vec<String> {
     vec![
@@ -101,7 +106,8 @@ pub struct Server {
     client: reqwest::blocking::Client,
 }
 
-fn address_in(line: &str) -> Option<SocketAddr> {
+/// The `address=` a server log line reports (its listeners log one each).
+pub fn address_in(line: &str) -> Option<SocketAddr> {
     line.split_whitespace()
         .find_map(|w| w.strip_prefix("address="))
         .and_then(|a| a.parse().ok())
